@@ -1,0 +1,82 @@
+# Data-engineering drills on Deno. Start with `make demo`, then `make test`.
+#
+# Everything is installed on first use: Deno (pinned, from npm) into .tools/,
+# the services into ~/.cache/de-drills (see infra/services.sh).
+
+DENO_VERSION := 2.9.6
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+# The `deno` on PATH when it is the pinned version, else the one in .tools/.
+DENO := $(shell d=$$(command -v deno 2>/dev/null) && "$$d" --version 2>/dev/null | grep -q "^deno $(DENO_VERSION) " && echo "$$d" || echo "$(CURDIR)/.tools/node_modules/.bin/deno")
+export DENO
+export KAFKAJS_NO_PARTITIONER_WARNING := 1
+
+EXERCISES := 01
+SERVICES := infra/services.sh
+COMPOSE := infra/compose.sh
+
+.PHONY: help
+help: ## List the targets
+	@grep -hE '^[a-z0-9%-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 18
+
+# --- set-up ------------------------------------------------------------------
+
+$(CURDIR)/.tools/node_modules/.bin/deno:
+	npm install --prefix .tools --no-audit --no-fund --loglevel=error deno@$(DENO_VERSION)
+
+.PHONY: deno
+deno: $(DENO) ## Install the pinned Deno if the one on PATH is not it
+	@"$(DENO)" --version | head -1
+
+.PHONY: deps
+deps: deno ## Install the npm packages locked in deno.lock
+	"$(DENO)" install --frozen --quiet
+
+.PHONY: services
+services: deps ## Install (once) and start Kafka, Redis, S3 (versitygw), DynamoDB Local
+	$(SERVICES) up
+
+.PHONY: services-down
+services-down: ## Stop the native services
+	$(SERVICES) down
+
+.PHONY: services-status
+services-status: ## Show which native services are up, with pid and memory
+	$(SERVICES) status
+
+# --- the two commands in the README -----------------------------------------
+
+.PHONY: demo
+demo: services ## Run every exercise end to end against the real services
+	"$(DENO)" task demo $(EXERCISES)
+
+.PHONY: test
+test: services ## Run the whole test suite against the real services
+	"$(DENO)" task test
+
+.PHONY: check
+check: services ## Quality gate: lint, format check, type check, tests
+	"$(DENO)" task check
+	$(COMPOSE) check
+	shellcheck infra/*.sh
+
+.PHONY: bench
+bench: services ## Throughput ratios against the reference tools, same machine, same run
+	"$(DENO)" task bench
+
+# --- one exercise ------------------------------------------------------------
+
+.PHONY: $(addprefix ex,$(EXERCISES))
+$(addprefix ex,$(EXERCISES)): ex%: services ## exNN: run one exercise's demo natively
+	"$(DENO)" task demo $*
+
+ex%-up: ## exNN-up: the exercise and its services in Docker (needs a Docker engine)
+	$(COMPOSE) up $*
+
+ex%-down: ## exNN-down: stop and remove the exercise's containers
+	$(COMPOSE) down $*
+
+ex%-logs: ## exNN-logs: follow the exercise's container logs
+	$(COMPOSE) logs $*
