@@ -24,7 +24,9 @@ export type EnvName = keyof typeof DEFAULTS;
 export function env(name: EnvName): string {
   const value = Deno.env.get(name) ?? DEFAULTS[name];
   if (value.trim() === "") {
-    throw new TypeError(`Cannot read '${name}' as it is empty: unset it to use "${DEFAULTS[name]}"`);
+    throw new TypeError(
+      `Cannot read '${name}' as it is empty: unset it to use "${DEFAULTS[name]}"`,
+    );
   }
   return value;
 }

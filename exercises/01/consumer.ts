@@ -1,0 +1,129 @@
+/**
+ * Exercise 01, part 2: a consumer in a consumer group that prints, as one JSON
+ * line each, the orders whose amount is strictly above the threshold
+ * (₹10,000 by default). Start it twice with the same `ORDERS_GROUP` and the
+ * two split the topic's partitions: each order is printed by one of them.
+ *
+ * @example
+ * ```sh
+ * deno run -A exercises/01/consumer.ts
+ * ```
+ * @module
+ */
+import { type Consumer, type Producer } from "kafkajs";
+import { type Config, readConfig } from "./config.ts";
+import { ensureTopics, kafkaClient, ordersProducer } from "./kafka.ts";
+import { isAbove, type Order, parseOrder } from "./order.ts";
+
+/** One printed order and where it came from. */
+export interface Printed {
+  partition: number;
+  offset: string;
+  order: Order;
+}
+
+/** Options for {@linkcode startConsumer}. */
+export interface ConsumerOptions {
+  /** Called for each order above the threshold. Default: print it as a JSON line. */
+  onOrder?: (printed: Printed) => void;
+  /** Called with this member's partitions after each rebalance. */
+  onAssigned?: (partitions: number[]) => void;
+}
+
+/** A running consumer. */
+export interface RunningConsumer {
+  /** Leaves the group (so its partitions move to the other members) and disconnects. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Joins `config.groupId`, reads `config.topic` from the beginning (for a new
+ * group) and reports the orders above `config.threshold`. A message that is
+ * not a valid order goes to `config.dlqTopic` with the reason.
+ *
+ * @example
+ * ```ts
+ * const running = await startConsumer(readConfig(), { onOrder: (p) => console.log(p.order) });
+ * await running.stop();
+ * ```
+ */
+export async function startConsumer(
+  config: Config,
+  options: ConsumerOptions = {},
+): Promise<RunningConsumer> {
+  const { onOrder = (p) => console.log(JSON.stringify(p)), onAssigned } = options;
+  const kafka = kafkaClient(config, "orders-consumer");
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    await ensureTopics(admin, config);
+  } finally {
+    await admin.disconnect();
+  }
+  const dlq: Producer = ordersProducer(kafka);
+  // A 10 s session (kafkajs defaults to 30 s) moves a dead member's partitions sooner.
+  const consumer: Consumer = kafka.consumer({
+    groupId: config.groupId,
+    sessionTimeout: 10_000,
+    heartbeatInterval: 3_000,
+  });
+  consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+    const partitions = (payload.memberAssignment[config.topic] ?? []).toSorted((a, b) => a - b);
+    console.error(`consumer: ${payload.memberId} has partitions [${partitions}]`);
+    onAssigned?.(partitions);
+  });
+  await dlq.connect();
+  await consumer.connect();
+  await consumer.subscribe({ topic: config.topic, fromBeginning: true });
+  await consumer.run({
+    eachMessage: async ({ partition, message }) => {
+      const checked = parseOrder(message.value?.toString() ?? "");
+      if (!checked.ok) {
+        const where = `${config.topic}/${partition}@${message.offset}`;
+        console.error(`consumer: dead-lettered ${where}: ${checked.reason}`);
+        await dlq.send({
+          topic: config.dlqTopic,
+          acks: -1,
+          messages: [{
+            key: where,
+            value: JSON.stringify({
+              reason: checked.reason,
+              source: where,
+              record: message.value?.toString() ?? null,
+              rejected_at: new Date().toISOString(),
+            }),
+          }],
+        });
+        return;
+      }
+      if (isAbove(checked.order, config.threshold)) {
+        onOrder({ partition, offset: message.offset, order: checked.order });
+      }
+    },
+  });
+  return {
+    async stop() {
+      await consumer.disconnect();
+      await dlq.disconnect();
+    },
+  };
+}
+
+if (import.meta.main) {
+  try {
+    const config = readConfig();
+    console.error(
+      `consumer: group ${config.groupId} printing orders above ${config.threshold} INR from ${config.topic}`,
+    );
+    const running = await startConsumer(config);
+    const stop = async () => {
+      await running.stop();
+      Deno.exit(0);
+    };
+    Deno.addSignalListener("SIGINT", stop);
+    Deno.addSignalListener("SIGTERM", stop);
+  } catch (err) {
+    console.error(`consumer: ${(err as Error).message}`);
+    Deno.exit(1);
+  }
+}

@@ -1,0 +1,161 @@
+/**
+ * Exercise 01, part 1: publish every order in a JSON (array or NDJSON) file to
+ * Kafka, keyed by customer so one customer's orders stay in order. Records
+ * that are not valid orders go to the dead-letter topic with the reason and
+ * the line they came from.
+ *
+ * @example
+ * ```sh
+ * deno run -A exercises/01/producer.ts exercises/01/orders.json
+ * ```
+ * @module
+ */
+import type { Message } from "kafkajs";
+import { type Config, readConfig } from "./config.ts";
+import { ensureTopics, kafkaClient, ordersProducer } from "./kafka.ts";
+import { parseOrder } from "./order.ts";
+import { type RawRecord, readRecords } from "./records.ts";
+
+/** What one run of the producer did. */
+export interface Summary {
+  source: string;
+  published: number;
+  rejected: number;
+  seconds: number;
+  /** Records (published + rejected) per second. */
+  rate: number;
+  /** True when the run was stopped (SIGINT/SIGTERM) before the end of the file. */
+  interrupted: boolean;
+}
+
+/** Options for {@linkcode publishOrders}. */
+export interface PublishOptions {
+  /** Names the input in dead-letter records and logs. Default `"stdin"`. */
+  source?: string;
+  /** Stops reading; what was read is still sent before returning. */
+  signal?: AbortSignal;
+  /** Milliseconds between progress lines on stderr; 0 for none. Default 1000. */
+  progressEvery?: number;
+}
+
+/**
+ * Publishes the records to `config.topic`, rejected ones to `config.dlqTopic`,
+ * in batches of `config.batchSize`, one batch in flight at a time so each
+ * customer's orders keep their file order.
+ *
+ * @example
+ * ```ts
+ * const records = readRecords(ReadableStream.from(['{"order_id":"o1","customer_id":"c1","amount":5}']));
+ * const summary = await publishOrders(records, readConfig());
+ * // { published: 1, rejected: 0, … }
+ * ```
+ */
+export async function publishOrders(
+  records: AsyncIterable<RawRecord>,
+  config: Config,
+  options: PublishOptions = {},
+): Promise<Summary> {
+  const { source = "stdin", signal, progressEvery = 1000 } = options;
+  const kafka = kafkaClient(config, "orders-producer");
+  const admin = kafka.admin();
+  const producer = ordersProducer(kafka);
+  const started = performance.now();
+  let published = 0;
+  let rejected = 0;
+  let orders: Message[] = [];
+  let dead: Message[] = [];
+  let lastProgress = started;
+
+  const flush = async () => {
+    if (orders.length === 0 && dead.length === 0) return;
+    const topicMessages = [];
+    if (orders.length > 0) topicMessages.push({ topic: config.topic, messages: orders });
+    if (dead.length > 0) topicMessages.push({ topic: config.dlqTopic, messages: dead });
+    await producer.sendBatch({ topicMessages, acks: -1 });
+    published += orders.length;
+    rejected += dead.length;
+    orders = [];
+    dead = [];
+    const now = performance.now();
+    if (progressEvery > 0 && now - lastProgress >= progressEvery) {
+      lastProgress = now;
+      const rate = Math.round((published + rejected) / ((now - started) / 1000));
+      console.error(`producer: ${published} published, ${rejected} rejected, ${rate} records/s`);
+    }
+  };
+
+  try {
+    await admin.connect();
+    await ensureTopics(admin, config);
+    await producer.connect();
+    for await (const record of records) {
+      const checked = parseOrder(record.text);
+      if (checked.ok) {
+        const { order } = checked;
+        orders.push({ key: order.customer_id, value: JSON.stringify(order) });
+      } else {
+        console.error(`producer: rejected ${source} line ${record.line}: ${checked.reason}`);
+        dead.push({
+          key: `${source}:${record.line}`,
+          value: JSON.stringify({
+            reason: checked.reason,
+            source,
+            line: record.line,
+            record: record.text,
+            rejected_at: new Date().toISOString(),
+          }),
+        });
+      }
+      if (orders.length + dead.length >= config.batchSize) await flush();
+      if (signal?.aborted) break;
+    }
+    await flush();
+  } finally {
+    await producer.disconnect();
+    await admin.disconnect();
+  }
+  const seconds = (performance.now() - started) / 1000;
+  return {
+    source,
+    published,
+    rejected,
+    seconds: Number(seconds.toFixed(3)),
+    rate: Math.round((published + rejected) / seconds),
+    interrupted: signal?.aborted ?? false,
+  };
+}
+
+/** Opens the orders file (or stdin for `-`) as a text stream. */
+export async function openText(path: string): Promise<ReadableStream<string>> {
+  if (path === "-") return Deno.stdin.readable.pipeThrough(new TextDecoderStream());
+  try {
+    const file = await Deno.open(path);
+    return file.readable.pipeThrough(new TextDecoderStream());
+  } catch (err) {
+    throw new Error(`Cannot read orders file '${path}': ${(err as Error).message}`);
+  }
+}
+
+if (import.meta.main) {
+  const path = Deno.args[0];
+  if (!path || Deno.args.length > 1) {
+    console.error("usage: deno run -A exercises/01/producer.ts <orders.json | orders.ndjson | ->");
+    Deno.exit(2);
+  }
+  try {
+    const config = readConfig();
+    const stop = new AbortController();
+    for (const signal of ["SIGINT", "SIGTERM"] as const) {
+      Deno.addSignalListener(signal, () => stop.abort());
+    }
+    const summary = await publishOrders(readRecords(await openText(path)), config, {
+      source: path,
+      signal: stop.signal,
+    });
+    console.log(JSON.stringify(summary));
+    Deno.exit(summary.interrupted ? 130 : 0);
+  } catch (err) {
+    console.error(`producer: ${(err as Error).message}`);
+    Deno.exit(1);
+  }
+}

@@ -1,0 +1,128 @@
+/**
+ * Helpers for tests that talk to the real services: fail clearly when a
+ * service is down, unique names per test, and reading a topic back.
+ *
+ * @module
+ */
+import { type Admin, Kafka, logLevel } from "kafkajs";
+import { env } from "./env.ts";
+import { ENDPOINT_VAR, probe, type Service } from "./probe.ts";
+
+/**
+ * Throws unless the service answers, with a message naming the env var and
+ * how to start it. Tests call this first: a missing service fails the test,
+ * it never skips it (in CI or anywhere else).
+ *
+ * @example
+ * ```ts
+ * await requireService("kafka");
+ * ```
+ */
+export async function requireService(service: Service): Promise<void> {
+  const name = ENDPOINT_VAR[service];
+  try {
+    await probe(service, 5_000);
+  } catch (err) {
+    throw new Error(
+      `${service} is not reachable at ${name}=${env(name)} (${(err as Error).message}): ` +
+        "start the services with `make services`, or point " + name + " at a running one",
+    );
+  }
+}
+
+/**
+ * A name no other test run uses, for topics, groups, queues, buckets, tables.
+ *
+ * @example
+ * ```ts
+ * uniqueName("orders"); // "orders-3f9c2a1b"
+ * ```
+ */
+export function uniqueName(prefix: string): string {
+  return `${prefix}-${crypto.randomUUID().slice(0, 8)}`;
+}
+
+/** A kafkajs client for tests: quiet, fast to give up. */
+export function testKafka(): Kafka {
+  return new Kafka({
+    clientId: "test",
+    brokers: env("KAFKA_BROKERS").split(","),
+    connectionTimeout: 2000,
+    logLevel: logLevel.NOTHING,
+  });
+}
+
+/** Runs `fn` with a connected admin client, then deletes `topics` (if they exist). */
+export async function withTopics<T>(
+  topics: string[],
+  fn: (admin: Admin) => Promise<T>,
+): Promise<T> {
+  const admin = testKafka().admin();
+  await admin.connect();
+  try {
+    return await fn(admin);
+  } finally {
+    const existing = new Set(await admin.listTopics());
+    const mine = topics.filter((t) => existing.has(t));
+    if (mine.length > 0) await admin.deleteTopics({ topics: mine });
+    await admin.disconnect();
+  }
+}
+
+/** One message read back from a topic. */
+export interface TopicMessage {
+  partition: number;
+  offset: string;
+  key: string | null;
+  value: string | null;
+}
+
+/**
+ * Reads every message in the topic right now: up to each partition's high
+ * watermark at the time of the call, by assigning partitions directly (no
+ * consumer group involved).
+ */
+export async function readTopic(topic: string, timeoutMs = 20_000): Promise<TopicMessage[]> {
+  const kafka = testKafka();
+  const admin = kafka.admin();
+  await admin.connect();
+  const ends = await admin.fetchTopicOffsets(topic);
+  await admin.disconnect();
+  const remaining = new Map(
+    ends.filter((p) => BigInt(p.high) > BigInt(p.low)).map((p) => [p.partition, BigInt(p.high)]),
+  );
+  const messages: TopicMessage[] = [];
+  if (remaining.size === 0) return messages;
+  const consumer = kafka.consumer({ groupId: uniqueName("read-topic") });
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`readTopic(${topic}): not at the end after ${timeoutMs} ms`)),
+        timeoutMs,
+      );
+      consumer.run({
+        eachMessage: ({ partition, message }) => {
+          const high = remaining.get(partition);
+          if (high === undefined || BigInt(message.offset) >= high) return Promise.resolve();
+          messages.push({
+            partition,
+            offset: message.offset,
+            key: message.key?.toString() ?? null,
+            value: message.value?.toString() ?? null,
+          });
+          if (BigInt(message.offset) + 1n >= high) remaining.delete(partition);
+          if (remaining.size === 0) {
+            clearTimeout(timer);
+            resolve();
+          }
+          return Promise.resolve();
+        },
+      }).catch(reject);
+    });
+  } finally {
+    await consumer.disconnect();
+  }
+  return messages;
+}
