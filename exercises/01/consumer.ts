@@ -12,7 +12,7 @@
  */
 import { type Consumer, type Producer } from "kafkajs";
 import { type Config, readConfig } from "./config.ts";
-import { ensureTopics, kafkaClient, ordersProducer } from "./kafka.ts";
+import { describeError, ensureTopics, kafkaClient, ordersProducer } from "./kafka.ts";
 import { isAbove, type Order, parseOrder } from "./order.ts";
 
 /** One printed order and where it came from. */
@@ -110,8 +110,9 @@ export async function startConsumer(
 }
 
 if (import.meta.main) {
+  let config;
   try {
-    const config = readConfig();
+    config = readConfig();
     console.error(
       `consumer: group ${config.groupId} printing orders above ${config.threshold} INR from ${config.topic}`,
     );
@@ -123,7 +124,7 @@ if (import.meta.main) {
     Deno.addSignalListener("SIGINT", stop);
     Deno.addSignalListener("SIGTERM", stop);
   } catch (err) {
-    console.error(`consumer: ${(err as Error).message}`);
+    console.error(`consumer: ${config ? describeError(err, config) : (err as Error).message}`);
     Deno.exit(1);
   }
 }

@@ -53,3 +53,16 @@ export function ordersProducer(kafka: Kafka): Producer {
     createPartitioner: Partitioners.DefaultPartitioner,
   });
 }
+
+/**
+ * The message a CLI prints for a fatal error: connection failures say which
+ * brokers were tried and how to start them.
+ */
+export function describeError(err: unknown, config: Pick<Config, "brokers">): string {
+  const message = err instanceof Error ? err.message : String(err);
+  if (err instanceof Error && err.name.startsWith("KafkaJS") && /connect/i.test(message)) {
+    return `Cannot reach Kafka at KAFKA_BROKERS=${config.brokers.join(",")}: ${message} ` +
+      "(start it with `make services`, or point KAFKA_BROKERS at a running broker)";
+  }
+  return message;
+}

@@ -12,7 +12,7 @@
  */
 import type { Message } from "kafkajs";
 import { type Config, readConfig } from "./config.ts";
-import { ensureTopics, kafkaClient, ordersProducer } from "./kafka.ts";
+import { describeError, ensureTopics, kafkaClient, ordersProducer } from "./kafka.ts";
 import { parseOrder } from "./order.ts";
 import { type RawRecord, readRecords } from "./records.ts";
 
@@ -142,8 +142,9 @@ if (import.meta.main) {
     console.error("usage: deno run -A exercises/01/producer.ts <orders.json | orders.ndjson | ->");
     Deno.exit(2);
   }
+  let config;
   try {
-    const config = readConfig();
+    config = readConfig();
     const stop = new AbortController();
     for (const signal of ["SIGINT", "SIGTERM"] as const) {
       Deno.addSignalListener(signal, () => stop.abort());
@@ -155,7 +156,7 @@ if (import.meta.main) {
     console.log(JSON.stringify(summary));
     Deno.exit(summary.interrupted ? 130 : 0);
   } catch (err) {
-    console.error(`producer: ${(err as Error).message}`);
+    console.error(`producer: ${config ? describeError(err, config) : (err as Error).message}`);
     Deno.exit(1);
   }
 }

@@ -1,0 +1,61 @@
+/**
+ * kafkajs 2.2.4 (2023) against the Kafka 4.x broker `make services` starts:
+ * Kafka 4.0 dropped old protocol versions (KIP-896), so the calls the
+ * exercises rely on are proved here once, including a manual commit.
+ */
+import assert from "node:assert/strict";
+import { Partitioners } from "kafkajs";
+import { requireService, testKafka, uniqueName, withTopics } from "./testing.ts";
+
+/** Reads from `topic` with a manual-commit consumer until `count` messages, committing each. */
+async function consumeAndCommit(topic: string, groupId: string, count: number): Promise<string[]> {
+  const consumer = testKafka().consumer({ groupId });
+  const seen: string[] = [];
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`only ${seen.length} of ${count}`)), 20_000);
+      consumer.run({
+        autoCommit: false,
+        eachMessage: async ({ partition, message }) => {
+          if (seen.length >= count) return;
+          seen.push(message.value!.toString());
+          // The committed offset is the NEXT one to read: offset + 1 (int64 as a string).
+          const next = (BigInt(message.offset) + 1n).toString();
+          await consumer.commitOffsets([{ topic, partition, offset: next }]);
+          if (seen.length === count) {
+            clearTimeout(timer);
+            resolve();
+          }
+        },
+      }).catch(reject);
+    });
+  } finally {
+    await consumer.disconnect();
+  }
+  return seen;
+}
+
+Deno.test("kafkajs produces, joins a group and commits manually on the Kafka 4 broker", async () => {
+  await requireService("kafka");
+  const topic = uniqueName("test-compat");
+  const groupId = uniqueName("test-group");
+  await withTopics([topic], async (admin) => {
+    await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
+    const producer = testKafka().producer({ createPartitioner: Partitioners.DefaultPartitioner });
+    await producer.connect();
+    await producer.send({
+      topic,
+      acks: -1,
+      messages: ["m0", "m1", "m2", "m3", "m4"].map((value) => ({ value })),
+    });
+    await producer.disconnect();
+
+    assert.deepEqual(await consumeAndCommit(topic, groupId, 2), ["m0", "m1"]);
+    const committed = await admin.fetchOffsets({ groupId, topics: [topic] });
+    assert.equal(committed[0].partitions[0].offset, "2");
+    // A new member of the same group starts at the committed offset.
+    assert.deepEqual(await consumeAndCommit(topic, groupId, 3), ["m2", "m3", "m4"]);
+  });
+});

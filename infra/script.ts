@@ -1,0 +1,126 @@
+/**
+ * Runs a Deno script of the project as a child process and collects its
+ * stdout and stderr line by line, for demos and end-to-end tests.
+ *
+ * @example
+ * ```ts
+ * const consumer = startScript("exercises/01/consumer.ts", [], { ORDERS_GROUP: "g" });
+ * await consumer.stdout.waitFor((lines) => lines.length >= 6, 30_000);
+ * await consumer.stop(); // SIGTERM, then the exit status
+ * ```
+ * @module
+ */
+
+/** Lines a stream has printed so far, and a way to wait for more. */
+export class Lines {
+  readonly lines: string[] = [];
+  #waiters: (() => void)[] = [];
+  #ended = false;
+  /** Called for every line as it arrives (for echoing progress). */
+  onLine?: (line: string) => void;
+
+  push(line: string): void {
+    this.lines.push(line);
+    this.onLine?.(line);
+    this.#wake();
+  }
+
+  end(): void {
+    this.#ended = true;
+    this.#wake();
+  }
+
+  #wake(): void {
+    const waiters = this.#waiters;
+    this.#waiters = [];
+    for (const w of waiters) w();
+  }
+
+  /** Resolves once `done(lines)` is true; throws after `timeoutMs` or if the stream ends first. */
+  async waitFor(
+    done: (lines: string[]) => boolean,
+    timeoutMs: number,
+    what = "output",
+  ): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!done(this.lines)) {
+      if (this.#ended) throw new Error(`Stream ended before ${what}; last lines:\n${this.tail()}`);
+      const left = deadline - Date.now();
+      if (left <= 0) {
+        throw new Error(
+          `Timed out after ${timeoutMs} ms waiting for ${what}; last lines:\n${this.tail()}`,
+        );
+      }
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await new Promise<void>((resolve) => {
+        this.#waiters.push(resolve);
+        timer = setTimeout(resolve, left);
+      });
+      clearTimeout(timer);
+    }
+  }
+
+  tail(n = 10): string {
+    return this.lines.slice(-n).join("\n");
+  }
+}
+
+/** A running script. */
+export interface Script {
+  child: Deno.ChildProcess;
+  stdout: Lines;
+  stderr: Lines;
+  /** Resolves when the process has exited and both streams are read to the end. */
+  status: Promise<Deno.CommandStatus>;
+  /** Sends `signal` (default SIGTERM) and waits for the exit. */
+  stop(signal?: Deno.Signal): Promise<Deno.CommandStatus>;
+}
+
+const ROOT = new URL("../", import.meta.url);
+
+/** Starts `deno run -A <script> ...args` from the project root with extra env vars. */
+export function startScript(
+  script: string,
+  args: string[] = [],
+  env: Record<string, string> = {},
+): Script {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", script, ...args],
+    cwd: ROOT,
+    env,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const stdout = new Lines();
+  const stderr = new Lines();
+  const pump = async (stream: ReadableStream<Uint8Array>, into: Lines) => {
+    let carry = "";
+    for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
+      const parts = (carry + chunk).split("\n");
+      carry = parts.pop()!;
+      for (const line of parts) into.push(line);
+    }
+    if (carry !== "") into.push(carry);
+    into.end();
+  };
+  const pumps = Promise.all([pump(child.stdout, stdout), pump(child.stderr, stderr)]);
+  const status = child.status.then(async (s) => {
+    await pumps;
+    return s;
+  });
+  return {
+    child,
+    stdout,
+    stderr,
+    status,
+    async stop(signal: Deno.Signal = "SIGTERM") {
+      try {
+        child.kill(signal);
+      } catch {
+        // Already exited.
+      }
+      return await status;
+    },
+  };
+}
