@@ -8,6 +8,7 @@
 # exercise starts its own, one per function).
 #
 # Usage: infra/services.sh install|up|down|status [service...]
+#        infra/services.sh kafka-classpath
 #
 # Installs are cached in $DRILLS_CACHE (default ~/.cache/de-drills), keyed by
 # version, so every clone on a machine shares them. Logs, data and pid files of
@@ -316,6 +317,11 @@ main() {
     ;;
   down)
     for s in "${services[@]}"; do stop "$s"; done
+    ;;
+  kafka-classpath)
+    # For the bench: Kafka's own perf tools run from the same jars as the broker.
+    install_kafka
+    echo "$(kafka_libs)/*"
     ;;
   status)
     local rc=0

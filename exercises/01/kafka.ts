@@ -17,7 +17,8 @@ export function kafkaClient(config: Config, clientId: string): Kafka {
     connectionTimeout: 3000,
     logLevel: logLevel.WARN,
     logCreator: () => ({ namespace, log }) => {
-      console.error(`kafkajs ${namespace}: ${log.message}`);
+      const error = log.error ? `: ${log.error}` : "";
+      console.error(`kafkajs ${namespace}: ${log.message}${error}`);
     },
   });
 }
