@@ -8,6 +8,13 @@ import { type Admin, Kafka, logLevel } from "kafkajs";
 import { env } from "./env.ts";
 import { ENDPOINT_VAR, probe, type Service } from "./probe.ts";
 
+const LABEL: Record<Service, string> = {
+  kafka: "Kafka",
+  redis: "Redis",
+  s3: "the S3 storage",
+  dynamodb: "DynamoDB Local",
+};
+
 /**
  * Throws unless the service answers, with a message naming the env var and
  * how to start it. Tests call this first: a missing service fails the test,
@@ -24,8 +31,8 @@ export async function requireService(service: Service): Promise<void> {
     await probe(service, 5_000);
   } catch (err) {
     throw new Error(
-      `${service} is not reachable at ${name}=${env(name)} (${(err as Error).message}): ` +
-        "start the services with `make services`, or point " + name + " at a running one",
+      `Cannot reach ${LABEL[service]} at ${name}=${env(name)}: ${(err as Error).message} ` +
+        `(start the services with \`make services\`, or point ${name} at a running one)`,
     );
   }
 }
