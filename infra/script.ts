@@ -65,6 +65,18 @@ export class Lines {
   }
 }
 
+/** Reads a byte stream into `into` line by line, then ends it. */
+export async function readLines(stream: ReadableStream<Uint8Array>, into: Lines): Promise<void> {
+  let carry = "";
+  for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
+    const parts = (carry + chunk).split("\n");
+    carry = parts.pop()!;
+    for (const line of parts) into.push(line);
+  }
+  if (carry !== "") into.push(carry);
+  into.end();
+}
+
 /** A running script. */
 export interface Script {
   child: Deno.ChildProcess;
@@ -94,17 +106,7 @@ export function startScript(
   }).spawn();
   const stdout = new Lines();
   const stderr = new Lines();
-  const pump = async (stream: ReadableStream<Uint8Array>, into: Lines) => {
-    let carry = "";
-    for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
-      const parts = (carry + chunk).split("\n");
-      carry = parts.pop()!;
-      for (const line of parts) into.push(line);
-    }
-    if (carry !== "") into.push(carry);
-    into.end();
-  };
-  const pumps = Promise.all([pump(child.stdout, stdout), pump(child.stderr, stderr)]);
+  const pumps = Promise.all([readLines(child.stdout, stdout), readLines(child.stderr, stderr)]);
   const status = child.status.then(async (s) => {
     await pumps;
     return s;

@@ -49,9 +49,11 @@ install_kafka() {
   need mvn "install Maven (apt-get install maven)"
   say "installing Kafka $KAFKA_VERSION jars from Maven Central into $libs"
   tmp="$libs.tmp.$$"
-  mvn -B -q -Dstyle.color=never -f "$ROOT/infra/kafka/pom.xml" \
+  mkdir -p "$CACHE"
+  mvn -B -q -f "$ROOT/infra/kafka/pom.xml" \
     org.apache.maven.plugins:maven-dependency-plugin:3.8.1:copy-dependencies \
-    -DincludeScope=runtime -DoutputDirectory="$tmp"
+    -DincludeScope=runtime -DoutputDirectory="$tmp" >"$CACHE/kafka-mvn.log" 2>&1 ||
+    die "Maven could not fetch the Kafka jars: $(tail -20 "$CACHE/kafka-mvn.log")"
   mv "$tmp" "$libs"
 }
 

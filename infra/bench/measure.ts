@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { Lines } from "../script.ts";
+import { Lines, readLines } from "../script.ts";
 
 /** One row of `make bench`: our number next to a reference tool's, same run. */
 export interface Row {
@@ -82,16 +82,7 @@ export async function measure(
     onLine?.(line, (performance.now() - started) / 1000);
     if (stopWhen?.(stdout.lines)) stop();
   };
-  const pump = async (stream: ReadableStream<Uint8Array>, into: Lines) => {
-    let carry = "";
-    for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
-      const parts = (carry + chunk).split("\n");
-      carry = parts.pop()!;
-      for (const line of parts) into.push(line);
-    }
-    if (carry) into.push(carry);
-  };
-  await Promise.all([pump(child.stdout, stdout), pump(child.stderr, stderr)]);
+  await Promise.all([readLines(child.stdout, stdout), readLines(child.stderr, stderr)]);
   const status = await child.status;
   const seconds = (performance.now() - started) / 1000;
   clearInterval(sampler);
