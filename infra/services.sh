@@ -63,7 +63,11 @@ install_redis() {
   local sudo=""
   [ "$(id -u)" -eq 0 ] || sudo=sudo
   $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq redis-server >/dev/null
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq redis-server >/dev/null 2>&1 ||
+    die "apt-get install redis-server failed"
+  # Debian starts a system redis-server on 6379 at install; ours takes the port
+  # (no persistence, logs in .services/), so stop the one we just caused.
+  $sudo service redis-server stop >/dev/null 2>&1 || true
 }
 
 # go_tool NAME PACKAGE VERSION: a Go binary built once per version into the cache.
