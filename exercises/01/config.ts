@@ -5,6 +5,8 @@
  *
  * @module
  */
+import type { ITopicConfig } from "kafkajs";
+import { parseBrokers } from "../../infra/kafka.ts";
 
 /** Settings shared by the producer and the consumer. */
 export interface Config {
@@ -55,14 +57,7 @@ export function readConfig(vars: Record<string, string | undefined> = Deno.env.t
     }
     return value;
   };
-  const brokers = text("KAFKA_BROKERS", "127.0.0.1:9092").split(",").map((b) => b.trim());
-  for (const broker of brokers) {
-    if (!/^[^\s:]+:\d+$/.test(broker)) {
-      throw new TypeError(
-        `Cannot use 'KAFKA_BROKERS' as "${broker}" is not host:port (IPv6 literals are not supported by kafkajs)`,
-      );
-    }
-  }
+  const brokers = parseBrokers(text("KAFKA_BROKERS", "127.0.0.1:9092"));
   return {
     brokers,
     topic: text("ORDERS_TOPIC", "orders"),
@@ -72,4 +67,12 @@ export function readConfig(vars: Record<string, string | undefined> = Deno.env.t
     groupId: text("ORDERS_GROUP", "orders-printer"),
     threshold: number("ORDERS_THRESHOLD", 10000, false),
   };
+}
+
+/** The orders topic and its dead-letter topic, as the producer or consumer creates them. */
+export function topicsOf(config: Config): ITopicConfig[] {
+  return [
+    { topic: config.topic, numPartitions: config.partitions },
+    { topic: config.dlqTopic, numPartitions: 1 },
+  ];
 }

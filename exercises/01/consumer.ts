@@ -11,8 +11,8 @@
  * @module
  */
 import { type Consumer, type Producer } from "kafkajs";
-import { type Config, readConfig } from "./config.ts";
-import { describeError, ensureTopics, kafkaClient, ordersProducer } from "./kafka.ts";
+import { type Config, readConfig, topicsOf } from "./config.ts";
+import { describeKafkaError, ensureTopics, kafkaClient, newProducer } from "../../infra/kafka.ts";
 import { isAbove, type Order, parseOrder } from "./order.ts";
 
 /** One printed order and where it came from. */
@@ -52,15 +52,15 @@ export async function startConsumer(
   options: ConsumerOptions = {},
 ): Promise<RunningConsumer> {
   const { onOrder = (p) => console.log(JSON.stringify(p)), onAssigned } = options;
-  const kafka = kafkaClient(config, "orders-consumer");
+  const kafka = kafkaClient(config.brokers, "orders-consumer");
   const admin = kafka.admin();
   await admin.connect();
   try {
-    await ensureTopics(admin, config);
+    await ensureTopics(admin, topicsOf(config));
   } finally {
     await admin.disconnect();
   }
-  const dlq: Producer = ordersProducer(kafka);
+  const dlq: Producer = newProducer(kafka);
   // A 10 s session (kafkajs defaults to 30 s) moves a dead member's partitions sooner.
   const consumer: Consumer = kafka.consumer({
     groupId: config.groupId,
@@ -124,7 +124,9 @@ if (import.meta.main) {
     Deno.addSignalListener("SIGINT", stop);
     Deno.addSignalListener("SIGTERM", stop);
   } catch (err) {
-    console.error(`consumer: ${config ? describeError(err, config) : (err as Error).message}`);
+    console.error(
+      `consumer: ${config ? describeKafkaError(err, config.brokers) : (err as Error).message}`,
+    );
     Deno.exit(1);
   }
 }

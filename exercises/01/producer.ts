@@ -11,8 +11,8 @@
  * @module
  */
 import type { Message } from "kafkajs";
-import { type Config, readConfig } from "./config.ts";
-import { describeError, ensureTopics, kafkaClient, ordersProducer } from "./kafka.ts";
+import { type Config, readConfig, topicsOf } from "./config.ts";
+import { describeKafkaError, ensureTopics, kafkaClient, newProducer } from "../../infra/kafka.ts";
 import { parseOrder } from "./order.ts";
 import { type RawRecord, readRecords } from "./records.ts";
 
@@ -56,9 +56,9 @@ export async function publishOrders(
   options: PublishOptions = {},
 ): Promise<Summary> {
   const { source = "stdin", signal, progressEvery = 1000 } = options;
-  const kafka = kafkaClient(config, "orders-producer");
+  const kafka = kafkaClient(config.brokers, "orders-producer");
   const admin = kafka.admin();
-  const producer = ordersProducer(kafka);
+  const producer = newProducer(kafka);
   const started = performance.now();
   let published = 0;
   let rejected = 0;
@@ -86,7 +86,7 @@ export async function publishOrders(
 
   try {
     await admin.connect();
-    await ensureTopics(admin, config);
+    await ensureTopics(admin, topicsOf(config));
     await producer.connect();
     for await (const record of records) {
       const checked = parseOrder(record.text);
@@ -156,7 +156,9 @@ if (import.meta.main) {
     console.log(JSON.stringify(summary));
     Deno.exit(summary.interrupted ? 130 : 0);
   } catch (err) {
-    console.error(`producer: ${config ? describeError(err, config) : (err as Error).message}`);
+    console.error(
+      `producer: ${config ? describeKafkaError(err, config.brokers) : (err as Error).message}`,
+    );
     Deno.exit(1);
   }
 }
