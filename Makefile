@@ -13,13 +13,15 @@ DENO := $(shell d=$$(command -v deno 2>/dev/null) && "$$d" --version 2>/dev/null
 export DENO
 export KAFKAJS_NO_PARTITIONER_WARNING := 1
 
-EXERCISES := 01
+# Every exercise with a demo.ts takes part in `make demo` and has an exNN target.
+EXERCISES := $(sort $(patsubst exercises/%/demo.ts,%,$(wildcard exercises/*/demo.ts)))
 SERVICES := infra/services.sh
 COMPOSE := infra/compose.sh
 
 .PHONY: help
 help: ## List the targets
 	@grep -hE '^[a-z0-9%-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 18
+	@printf '%-18s%s\n' exNN "run one exercise's demo natively: $(addprefix ex,$(EXERCISES))"
 
 # --- set-up ------------------------------------------------------------------
 
@@ -50,7 +52,7 @@ services-status: ## Show which native services are up, with pid and memory
 
 .PHONY: demo
 demo: services ## Run every exercise end to end against the real services
-	"$(DENO)" task demo $(EXERCISES)
+	"$(DENO)" task demo
 
 .PHONY: test
 test: services compose-check ## Run the whole test suite against the real services
@@ -76,7 +78,7 @@ bench: services ## Throughput ratios against the reference tools, same machine, 
 # --- one exercise ------------------------------------------------------------
 
 .PHONY: $(addprefix ex,$(EXERCISES))
-$(addprefix ex,$(EXERCISES)): ex%: services ## exNN: run one exercise's demo natively
+$(addprefix ex,$(EXERCISES)): ex%: services
 	"$(DENO)" task demo $*
 
 ex%-up: ## exNN-up: the exercise and its services in Docker (needs a Docker engine)

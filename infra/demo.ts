@@ -4,13 +4,16 @@
  *
  * @example
  * ```sh
+ * deno run -A infra/demo.ts        # every exercise that has a demo.ts
  * deno run -A infra/demo.ts 01 02
  * ```
  * @module
  */
 import { startScript } from "./script.ts";
 
-const exercises = Deno.args.length > 0 ? Deno.args : ["01"];
+import { exercisesWith } from "./exercises.ts";
+
+const exercises = Deno.args.length > 0 ? Deno.args : exercisesWith("demo.ts");
 const results: string[] = [];
 let failed = 0;
 for (const nn of exercises) {

@@ -11,8 +11,9 @@
  */
 import { startScript } from "../script.ts";
 import type { Row } from "./measure.ts";
+import { exercisesWith } from "../exercises.ts";
 
-const exercises = Deno.args.length > 0 ? Deno.args : ["01"];
+const exercises = Deno.args.length > 0 ? Deno.args : exercisesWith("bench.ts");
 const rows: Row[] = [];
 let failed = false;
 for (const nn of exercises) {
