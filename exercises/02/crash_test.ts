@@ -1,0 +1,247 @@
+/**
+ * Exercise 02 against the real broker: commit-after-processing gives
+ * at-least-once. The consumer runs as a real process and is killed with
+ * SIGKILL; the ledger file shows what was processed how often.
+ */
+import assert from "node:assert/strict";
+import type { Message } from "kafkajs";
+import {
+  readTopic,
+  requireService,
+  testKafka,
+  uniqueName,
+  withTopics,
+} from "../../infra/testing.ts";
+import { type Script, startScript } from "../../infra/script.ts";
+import { readConfig } from "./config.ts";
+import { duplicates, readLedger } from "./ledger.ts";
+import { payments, publish } from "./produce.ts";
+
+interface Setup {
+  env: Record<string, string>;
+  ledger: string;
+}
+
+async function setup(partitions: number, extra: Record<string, string> = {}): Promise<Setup> {
+  const topic = uniqueName("test-payments");
+  const ledger = await Deno.makeTempFile({ prefix: "ledger-", suffix: ".ndjson" });
+  return {
+    ledger,
+    env: {
+      PAYMENTS_TOPIC: topic,
+      PAYMENTS_DLQ_TOPIC: `${topic}.dlq`,
+      PAYMENTS_GROUP: uniqueName("test-group"),
+      PAYMENTS_PARTITIONS: String(partitions),
+      LEDGER_FILE: ledger,
+      RETRY_DELAY_MS: "20",
+      ...extra,
+    },
+  };
+}
+
+const consumer = (s: Setup, extra: Record<string, string> = {}): Script =>
+  startScript("exercises/02/consumer.ts", [], { ...s.env, ...extra });
+
+/** Waits until the ledger holds every offset in `expected` ("partition@offset"). */
+async function untilProcessed(s: Setup, expected: Set<string>, ms = 60_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const done = new Set(readLedger(s.ledger).map((e) => `${e.partition}@${e.offset}`));
+    if ([...expected].every((k) => done.has(k))) return;
+    if (Date.now() > deadline) {
+      throw new Error(`only ${done.size} of ${expected.size} messages processed after ${ms} ms`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function committed(s: Setup): Promise<Map<number, string>> {
+  const admin = testKafka().admin();
+  await admin.connect();
+  try {
+    const [topic] = await admin.fetchOffsets({
+      groupId: s.env.PAYMENTS_GROUP,
+      topics: [s.env.PAYMENTS_TOPIC],
+    });
+    return new Map(topic.partitions.map((p) => [p.partition, p.offset]));
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+const range = (from: number, to: number) =>
+  Array.from({ length: to - from }, (_, i) => String(from + i));
+
+async function publishTo(s: Setup, messages: Message[]): Promise<void> {
+  await publish(readConfig(s.env), messages);
+}
+
+Deno.test("consumer.ts reprocesses exactly the message it processed but did not commit before a crash", async () => {
+  await requireService("kafka");
+  const s = await setup(1);
+  await withTopics([s.env.PAYMENTS_TOPIC, s.env.PAYMENTS_DLQ_TOPIC], async () => {
+    await publishTo(s, payments(10, 0));
+    const crashed = await consumer(s, { CRASH_AFTER: "5" }).status;
+    assert.equal(crashed.signal, "SIGKILL", "CRASH_AFTER kills the process");
+    // Offsets 0-3 were committed one by one; offset 4 was processed, then the crash.
+    assert.equal((await committed(s)).get(0), "4");
+    assert.deepEqual(readLedger(s.ledger).map((e) => e.offset), range(0, 5));
+
+    const restarted = consumer(s);
+    try {
+      await untilProcessed(s, new Set(range(0, 10).map((o) => `0@${o}`)));
+    } finally {
+      await restarted.stop();
+    }
+    const dups = duplicates(readLedger(s.ledger));
+    assert.deepEqual(
+      dups.map((d) => d.offset),
+      ["4"],
+      "only the uncommitted message is processed twice",
+    );
+    assert.notEqual(
+      dups[0].pids[0],
+      dups[0].pids[1],
+      "once by the crashed process, once by the new one",
+    );
+    assert.equal((await committed(s)).get(0), "10");
+  });
+});
+
+Deno.test("consumer.ts with COMMIT_MODE=batch reprocesses the whole uncommitted part of the batch", async () => {
+  await requireService("kafka");
+  const s = await setup(1, { COMMIT_MODE: "batch" });
+  await withTopics([s.env.PAYMENTS_TOPIC, s.env.PAYMENTS_DLQ_TOPIC], async () => {
+    await publishTo(s, payments(10, 0));
+    const crashed = await consumer(s, { CRASH_AFTER: "5" }).status;
+    assert.equal(crashed.signal, "SIGKILL");
+    const from = Number((await committed(s)).get(0));
+    const start = from < 0 ? 0 : from;
+    const restarted = consumer(s);
+    try {
+      await untilProcessed(s, new Set(range(0, 10).map((o) => `0@${o}`)));
+    } finally {
+      await restarted.stop();
+    }
+    // Everything from the committed offset up to the crash point, and nothing else.
+    assert.deepEqual(duplicates(readLedger(s.ledger)).map((d) => d.offset), range(start, 5));
+    assert.ok(5 - start > 1, `a batch commit leaves a wider window (committed ${from})`);
+  });
+});
+
+Deno.test("consumer.ts loses nothing across repeated SIGKILLs at random moments", async () => {
+  await requireService("kafka");
+  const s = await setup(3);
+  const total = 3000;
+  await withTopics([s.env.PAYMENTS_TOPIC, s.env.PAYMENTS_DLQ_TOPIC], async (admin) => {
+    await publishTo(s, payments(total, 0));
+    const ends = await admin.fetchTopicOffsets(s.env.PAYMENTS_TOPIC);
+    const expected = new Set(
+      ends.flatMap((p) => range(0, Number(p.high)).map((o) => `${p.partition}@${o}`)),
+    );
+    assert.equal(expected.size, total);
+
+    let kills = 0;
+    for (let round = 0; round < 5; round++) {
+      const before = readLedger(s.ledger).length;
+      if (before >= total) break;
+      const running = consumer(s);
+      // Let it get through a random number of messages, then kill it mid-stream.
+      const target = before + 100 + Math.floor(Math.random() * 400);
+      const deadline = Date.now() + 30_000;
+      while (readLedger(s.ledger).length < target && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      const status = await running.stop("SIGKILL");
+      if (status.signal === "SIGKILL") kills++;
+    }
+    const last = consumer(s);
+    try {
+      await untilProcessed(s, expected, 90_000);
+    } finally {
+      await last.stop();
+    }
+    const entries = readLedger(s.ledger);
+    const seen = new Set(entries.map((e) => `${e.partition}@${e.offset}`));
+    assert.equal([...expected].filter((k) => !seen.has(k)).length, 0, "every message processed");
+    const dups = duplicates(entries);
+    console.error(`survived ${kills} SIGKILLs; ${dups.length} messages processed twice`);
+    assert.ok(kills >= 4, `the consumer was killed mid-stream (${kills} kills)`);
+    // Per-message commits: at most one processed-but-uncommitted message per kill.
+    assert.ok(dups.length <= kills, `${dups.length} duplicates for ${kills} kills`);
+  });
+});
+
+Deno.test("consumer.ts retries a failing message, dead-letters it after the last attempt, and moves on", async () => {
+  await requireService("kafka");
+  const s = await setup(1, { MAX_ATTEMPTS: "3" });
+  await withTopics([s.env.PAYMENTS_TOPIC, s.env.PAYMENTS_DLQ_TOPIC], async () => {
+    await publishTo(s, [
+      { value: JSON.stringify({ payment_id: "ok-1", amount: 100 }) },
+      { value: JSON.stringify({ payment_id: "flaky", amount: 200, fail_attempts: 2 }) },
+      { value: JSON.stringify({ payment_id: "broken", amount: 300, fail_attempts: 9 }) },
+      { value: "not json" },
+      { value: JSON.stringify({ payment_id: "ok-2", amount: 500 }) },
+    ]);
+    const running = consumer(s);
+    try {
+      await untilProcessed(s, new Set(["0@0", "0@1", "0@4"]));
+      await running.stderr.waitFor(
+        (l) => l.filter((x) => x.includes("dead-lettered")).length === 2,
+        10_000,
+      );
+    } finally {
+      await running.stop();
+    }
+    assert.deepEqual(readLedger(s.ledger).map((e) => [e.payment_id, e.attempt]), [
+      ["ok-1", 1],
+      ["flaky", 3],
+      ["ok-2", 1],
+    ]);
+    const attempts = running.stderr.lines.filter((l) => l.includes("/0@2 attempt"));
+    assert.equal(attempts.length, 3, "the always-failing message gets MAX_ATTEMPTS attempts");
+    const notJson = running.stderr.lines.filter((l) => l.includes("/0@3 attempt"));
+    assert.equal(notJson.length, 1, "a message that can never parse is not retried");
+    const dead = (await readTopic(s.env.PAYMENTS_DLQ_TOPIC)).map((m) => JSON.parse(m.value!));
+    assert.deepEqual(
+      dead.map((
+        d,
+      ) => [d.source, d.value === "not json" ? "not json" : JSON.parse(d.value).payment_id]),
+      [
+        [`${s.env.PAYMENTS_TOPIC}/0@2`, "broken"],
+        [`${s.env.PAYMENTS_TOPIC}/0@3`, "not json"],
+      ],
+    );
+    assert.match(dead[0].error, /downstream failed on attempt 3/);
+    assert.match(dead[1].error, /^not valid JSON/);
+    assert.equal((await committed(s)).get(0), "5", "the partition moved past both");
+  });
+});
+
+Deno.test("consumer.ts does not commit a message whose processing failed: a crash during its retries leaves it to the next consumer", async () => {
+  await requireService("kafka");
+  const s = await setup(1, { MAX_ATTEMPTS: "3" });
+  await withTopics([s.env.PAYMENTS_TOPIC, s.env.PAYMENTS_DLQ_TOPIC], async () => {
+    await publishTo(s, [{
+      value: JSON.stringify({ payment_id: "flaky", amount: 100, fail_attempts: 1 }),
+    }]);
+    // A long retry delay: the process is killed while it waits for attempt 2.
+    const first = consumer(s, { RETRY_DELAY_MS: "30000" });
+    await first.stderr.waitFor(
+      (l) => l.some((x) => x.includes("attempt 1/3 failed")),
+      30_000,
+      "a failed attempt",
+    );
+    await first.stop("SIGKILL");
+    assert.equal((await committed(s)).get(0), "-1", "nothing committed");
+    assert.equal(readLedger(s.ledger).length, 0);
+
+    const second = consumer(s);
+    try {
+      await untilProcessed(s, new Set(["0@0"]));
+    } finally {
+      await second.stop();
+    }
+    assert.deepEqual(readLedger(s.ledger).map((e) => [e.payment_id, e.attempt]), [["flaky", 2]]);
+  });
+});
