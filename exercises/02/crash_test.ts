@@ -245,3 +245,41 @@ Deno.test("consumer.ts does not commit a message whose processing failed: a cras
     assert.deepEqual(readLedger(s.ledger).map((e) => [e.payment_id, e.attempt]), [["flaky", 2]]);
   });
 });
+
+Deno.test("autocommit_consumer.ts loses the messages it had queued when it is killed", async () => {
+  await requireService("kafka");
+  const s = await setup(1);
+  await withTopics([s.env.PAYMENTS_TOPIC, s.env.PAYMENTS_DLQ_TOPIC], async () => {
+    await publishTo(s, payments(500, 0));
+    const crashed = await startScript("exercises/02/autocommit_consumer.ts", [], {
+      ...s.env,
+      CRASH_AFTER: "100",
+    }).status;
+    assert.equal(crashed.signal, "SIGKILL");
+    const committedAtCrash = Number((await committed(s)).get(0));
+    assert.ok(
+      committedAtCrash > 100,
+      `auto-commit ran ahead of processing (committed ${committedAtCrash})`,
+    );
+
+    // Even the correct consumer cannot bring them back: the group's offset is past them.
+    const restarted = consumer(s);
+    try {
+      await restarted.stderr.waitFor(
+        (l) => l.some((x) => x.includes("holds partitions [0]")),
+        30_000,
+      );
+      if (committedAtCrash < 500) await untilProcessed(s, new Set(["0@499"]));
+      await new Promise((r) => setTimeout(r, 1000));
+    } finally {
+      await restarted.stop();
+    }
+    const seen = new Set(readLedger(s.ledger).map((e) => Number(e.offset)));
+    const lost = range(0, 500).map(Number).filter((o) => !seen.has(o));
+    assert.deepEqual(
+      lost,
+      range(100, committedAtCrash).map(Number),
+      "lost: processed never, committed already",
+    );
+  });
+});
