@@ -9,6 +9,7 @@
  */
 import { Kafka, logLevel } from "kafkajs";
 import { check, measure, report } from "../../infra/bench/measure.ts";
+import { consumerPerformance, producerPerformance } from "../../infra/bench/kafka_tools.ts";
 import { env } from "../../infra/env.ts";
 
 const N = Number(Deno.env.get("BENCH_ORDERS") ?? 200_000);
@@ -56,18 +57,6 @@ await admin.createTopics({
   waitForLeaders: true,
 });
 
-const classpath = new TextDecoder().decode(
-  (await new Deno.Command("infra/services.sh", { args: ["kafka-classpath"] }).output()).stdout,
-).trim();
-const java = (main: string, args: string[]) =>
-  measure("java", [
-    "-Xmx512m",
-    "-cp",
-    classpath,
-    "-Dlog4j2.configurationFile=infra/kafka/log4j2.properties",
-    main,
-    ...args,
-  ]);
 const deno = (script: string, args: string[], options: Parameters<typeof measure>[2]) =>
   measure(Deno.execPath(), ["run", "-A", script, ...args], options);
 
@@ -87,25 +76,9 @@ try {
   if (summary.published !== N) {
     throw new Error(`producer.ts published ${summary.published} of ${N}`);
   }
-  const refProducer = check(
-    await java("org.apache.kafka.tools.ProducerPerformance", [
-      "--topic",
-      perf,
-      "--num-records",
-      `${N}`,
-      "--record-size",
-      `${recordSize}`,
-      "--throughput",
-      "-1",
-      "--producer-props",
-      `bootstrap.servers=${brokers}`,
-      "acks=all",
-    ]),
-    "ProducerPerformance",
-  );
-  const refRate = Number(/([\d.]+) records\/sec/.exec(refProducer.stdout.at(-1) ?? "")?.[1]);
+  const { rate: refRate, run: refProducer } = await producerPerformance(perf, N, recordSize);
   console.error(`producer.ts: ${summary.rate} msgs/s; ProducerPerformance: ${refRate} msgs/s`);
-  const tool = `Kafka ${"ProducerPerformance"}`;
+  const tool = "Kafka ProducerPerformance";
   report({
     exercise: "01",
     metric: "producer throughput",
@@ -150,27 +123,7 @@ try {
   }
   // From the first message to the last: like fetch.nMsg.sec, without the group join.
   const ourRate = Math.round((N - 1) / (last - first));
-  const refConsumer = check(
-    await java("org.apache.kafka.tools.ConsumerPerformance", [
-      "--bootstrap-server",
-      brokers,
-      "--topic",
-      ours,
-      "--messages",
-      `${N}`,
-      "--group",
-      `${ours}-perf`,
-      "--timeout",
-      "60000",
-    ]),
-    "ConsumerPerformance",
-  );
-  // CSV: start.time, end.time, data.consumed.in.MB, MB.sec, data.consumed.in.nMsg, nMsg.sec,
-  // rebalance.time.ms, fetch.time.ms, fetch.MB.sec, fetch.nMsg.sec
-  const fields = (refConsumer.stdout.at(-1) ?? "").split(",").map((f) => f.trim());
-  const refConsumed = Number(fields[4]);
-  const refFetchRate = Number(fields[9]);
-  if (refConsumed < N) throw new Error(`ConsumerPerformance read ${refConsumed} of ${N}`);
+  const { rate: refFetchRate, run: refConsumer } = await consumerPerformance(ours, N);
   console.error(`consumer.ts: ${ourRate} msgs/s; ConsumerPerformance: ${refFetchRate} msgs/s`);
   const ctool = "Kafka ConsumerPerformance";
   report({
