@@ -22,6 +22,17 @@ import {
   Partitioners,
   type Producer,
 } from "kafkajs";
+import process from "node:process";
+
+// kafkajs 2.2.4 schedules a timer with a negative delay on every connection,
+// and the runtime prints a TimeoutNegativeWarning for each (kafkajs#1751;
+// harmless, never fixed upstream). Print every other warning as before.
+process.removeAllListeners("warning");
+process.on("warning", (warning) => {
+  if (warning.name !== "TimeoutNegativeWarning") {
+    console.error(`${warning.name}: ${warning.message}`);
+  }
+});
 
 /**
  * Splits and checks a `KAFKA_BROKERS` value: `host:port` entries, comma-separated.
