@@ -1,0 +1,92 @@
+/**
+ * The flaky upstream: an HTTP service whose `GET /quotes/:symbol` fails with
+ * 503 half of the time (a transient error, worth retrying), and answers 404
+ * for a symbol it does not know (a permanent error: retrying cannot help).
+ * The failures come from a seeded random source, so a run can be replayed.
+ *
+ * @example
+ * ```sh
+ * FLAKY_SEED=7 deno run -A exercises/06/flaky_service.ts     # http://127.0.0.1:8606
+ * curl -i http://127.0.0.1:8606/quotes/INFY
+ * ```
+ * @module
+ */
+import { seeded } from "./backoff.ts";
+
+/** Symbols the service knows, with a fixed price in paise. */
+export const PRICES: Record<string, number> = {
+  INFY: 152_035,
+  TCS: 398_210,
+  HDFCBANK: 171_590,
+  RELIANCE: 128_845,
+  WIPRO: 24_870,
+};
+
+/** Options for {@linkcode startFlakyService}. */
+export interface FlakyOptions {
+  /** Share of requests that fail with 503, in [0, 1]. Default 0.5. */
+  failureRate?: number;
+  /** Seed of the random source. Default: a random seed. */
+  seed?: number;
+  /** Port on 127.0.0.1; 0 picks a free one. Default 0. */
+  port?: number;
+}
+
+/** A running flaky service. */
+export interface FlakyService {
+  url: string;
+  /** Every request, in order, with its outcome. */
+  calls: { symbol: string; status: number; at: number }[];
+  close(): Promise<void>;
+}
+
+/** Starts the service on 127.0.0.1. */
+export function startFlakyService(options: FlakyOptions = {}): FlakyService {
+  const { failureRate = 0.5, seed = Math.floor(Math.random() * 2 ** 32), port = 0 } = options;
+  const random = seeded(seed);
+  const calls: FlakyService["calls"] = [];
+  const server = Deno.serve({ hostname: "127.0.0.1", port, onListen: () => {} }, (req) => {
+    const match = new URLPattern({ pathname: "/quotes/:symbol" }).exec(req.url);
+    if (req.method !== "GET" || !match) {
+      return Response.json({ error: "not found" }, { status: 404 });
+    }
+    const symbol = match.pathname.groups.symbol!;
+    let response: Response;
+    if (!(symbol in PRICES)) {
+      response = Response.json({ error: `unknown symbol ${symbol}` }, { status: 404 });
+    } else if (random() < failureRate) {
+      response = Response.json({ error: "upstream unavailable, try again" }, { status: 503 });
+    } else {
+      response = Response.json({ symbol, price_paise: PRICES[symbol] });
+    }
+    calls.push({ symbol, status: response.status, at: Date.now() });
+    return response;
+  });
+  return {
+    url: `http://127.0.0.1:${server.addr.port}`,
+    calls,
+    close: () => server.shutdown(),
+  };
+}
+
+if (import.meta.main) {
+  const port = Number(Deno.env.get("FLAKY_PORT") ?? 8606);
+  const failureRate = Number(Deno.env.get("FLAKY_FAILURE_RATE") ?? 0.5);
+  const seed = Deno.env.get("FLAKY_SEED");
+  if (!Number.isInteger(port) || !(failureRate >= 0 && failureRate <= 1)) {
+    console.error(
+      `flaky: Cannot start with FLAKY_PORT="${port}" FLAKY_FAILURE_RATE="${failureRate}"`,
+    );
+    Deno.exit(2);
+  }
+  const service = startFlakyService({ port, failureRate, seed: seed ? Number(seed) : undefined });
+  console.error(
+    `flaky: ${service.url} fails ${failureRate * 100}% of requests (seed ${seed ?? "random"})`,
+  );
+  const stop = async () => {
+    await service.close();
+    Deno.exit(0);
+  };
+  Deno.addSignalListener("SIGINT", stop);
+  Deno.addSignalListener("SIGTERM", stop);
+}
