@@ -28,8 +28,10 @@ export interface FlakyOptions {
   failureRate?: number;
   /** Seed of the random source. Default: a random seed. */
   seed?: number;
-  /** Port on 127.0.0.1; 0 picks a free one. Default 0. */
+  /** Port; 0 picks a free one. Default 0. */
   port?: number;
+  /** Address to listen on. Default `127.0.0.1` (a container needs `0.0.0.0`). */
+  hostname?: string;
 }
 
 /** A running flaky service. */
@@ -40,12 +42,17 @@ export interface FlakyService {
   close(): Promise<void>;
 }
 
-/** Starts the service on 127.0.0.1. */
+/** Starts the service (on 127.0.0.1 unless `hostname` says otherwise). */
 export function startFlakyService(options: FlakyOptions = {}): FlakyService {
-  const { failureRate = 0.5, seed = Math.floor(Math.random() * 2 ** 32), port = 0 } = options;
+  const {
+    failureRate = 0.5,
+    seed = Math.floor(Math.random() * 2 ** 32),
+    port = 0,
+    hostname = "127.0.0.1",
+  } = options;
   const random = seeded(seed);
   const calls: FlakyService["calls"] = [];
-  const server = Deno.serve({ hostname: "127.0.0.1", port, onListen: () => {} }, (req) => {
+  const server = Deno.serve({ hostname, port, onListen: () => {} }, (req) => {
     const match = new URLPattern({ pathname: "/quotes/:symbol" }).exec(req.url);
     if (req.method !== "GET" || !match) {
       return Response.json({ error: "not found" }, { status: 404 });
@@ -63,7 +70,7 @@ export function startFlakyService(options: FlakyOptions = {}): FlakyService {
     return response;
   });
   return {
-    url: `http://127.0.0.1:${server.addr.port}`,
+    url: `http://${hostname}:${server.addr.port}`,
     calls,
     close: () => server.shutdown(),
   };
@@ -79,7 +86,13 @@ if (import.meta.main) {
     );
     Deno.exit(2);
   }
-  const service = startFlakyService({ port, failureRate, seed: seed ? Number(seed) : undefined });
+  const hostname = Deno.env.get("FLAKY_HOST") ?? "127.0.0.1";
+  const service = startFlakyService({
+    port,
+    hostname,
+    failureRate,
+    seed: seed ? Number(seed) : undefined,
+  });
   console.error(
     `flaky: ${service.url} fails ${failureRate * 100}% of requests (seed ${seed ?? "random"})`,
   );
