@@ -1,0 +1,92 @@
+/**
+ * The two tasks' pure logic: generate random numbers (seeded, so a run can be
+ * replayed), and find the primes among them.
+ *
+ * @module
+ */
+
+/** What a generate job asks for. */
+export interface GenerateSpec {
+  /** How many numbers, 1 to 1,000,000. */
+  count: number;
+  /** Largest number, 2 to 2^31 - 1. Numbers are drawn from [2, max]. */
+  max: number;
+  /** Seed of the random source. */
+  seed: number;
+}
+
+/**
+ * Checks a generate spec, throwing a `RangeError` that names the field.
+ *
+ * @example
+ * ```ts
+ * checkSpec({ count: 0, max: 100, seed: 1 }); // throws RangeError: count must be …
+ * ```
+ */
+export function checkSpec(spec: GenerateSpec): GenerateSpec {
+  const { count, max, seed } = spec;
+  if (!Number.isSafeInteger(count) || count < 1 || count > 1_000_000) {
+    throw new RangeError(
+      `count must be an integer from 1 to 1000000: got ${JSON.stringify(count)}`,
+    );
+  }
+  if (!Number.isSafeInteger(max) || max < 2 || max > 2 ** 31 - 1) {
+    throw new RangeError(`max must be an integer from 2 to 2147483647: got ${JSON.stringify(max)}`);
+  }
+  if (!Number.isSafeInteger(seed)) {
+    throw new RangeError(`seed must be an integer: got ${JSON.stringify(seed)}`);
+  }
+  return spec;
+}
+
+/**
+ * `count` numbers drawn uniformly from [2, max] with a seeded generator
+ * (mulberry32): the same spec always gives the same numbers.
+ *
+ * @example
+ * ```ts
+ * generateNumbers({ count: 3, max: 100, seed: 7 }); // three numbers in [2, 100], the same every time
+ * ```
+ */
+export function generateNumbers(spec: GenerateSpec): number[] {
+  const { count, max, seed } = checkSpec(spec);
+  let state = seed >>> 0;
+  const random = () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  return Array.from({ length: count }, () => 2 + Math.floor(random() * (max - 1)));
+}
+
+/**
+ * True when `n` is prime: trial division by 2, 3 and 6k ± 1 up to √n.
+ *
+ * @example
+ * ```ts
+ * [1, 2, 9, 97].map(isPrime); // [false, true, false, true]
+ * ```
+ */
+export function isPrime(n: number): boolean {
+  if (!Number.isSafeInteger(n) || n < 2) return false;
+  if (n < 4) return true;
+  if (n % 2 === 0 || n % 3 === 0) return false;
+  for (let d = 5; d * d <= n; d += 6) {
+    if (n % d === 0 || n % (d + 2) === 0) return false;
+  }
+  return true;
+}
+
+/**
+ * The distinct primes among the numbers, ascending.
+ *
+ * @example
+ * ```ts
+ * primesAmong([10, 7, 3, 7, 4]); // [3, 7]
+ * ```
+ */
+export function primesAmong(numbers: number[]): number[] {
+  return [...new Set(numbers.filter(isPrime))].sort((a, b) => a - b);
+}

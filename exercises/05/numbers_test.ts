@@ -1,0 +1,36 @@
+import assert from "node:assert/strict";
+import { checkSpec, generateNumbers, isPrime, primesAmong } from "./numbers.ts";
+import { sieve } from "./_sieve.ts";
+
+Deno.test("isPrime() agrees with a sieve up to 100000", () => {
+  const primes = sieve(100_000);
+  for (let n = -5; n <= 100_000; n++) assert.equal(isPrime(n), primes.has(n), `${n}`);
+});
+
+Deno.test("isPrime() handles large numbers and non-integers", () => {
+  assert.equal(isPrime(2_147_483_647), true); // 2^31 - 1, a Mersenne prime
+  assert.equal(isPrime(2_147_483_649), false);
+  assert.equal(isPrime(7.5), false);
+});
+
+Deno.test("generateNumbers() is the same for the same seed, and stays in [2, max]", () => {
+  const spec = { count: 1000, max: 50, seed: 9 };
+  const a = generateNumbers(spec);
+  assert.deepEqual(a, generateNumbers(spec));
+  assert.notDeepEqual(a, generateNumbers({ ...spec, seed: 10 }));
+  assert.ok(a.every((n) => Number.isInteger(n) && n >= 2 && n <= 50));
+  assert.equal(new Set(a).size, 49, "every value in [2, 50] shows up in 1000 draws");
+});
+
+Deno.test("checkSpec() names the bad field", () => {
+  assert.throws(
+    () => checkSpec({ count: 0, max: 10, seed: 1 }),
+    /count must be an integer from 1 to 1000000: got 0/,
+  );
+  assert.throws(() => checkSpec({ count: 1, max: 1, seed: 1 }), /max must be/);
+  assert.throws(() => checkSpec({ count: 1, max: 10, seed: 0.5 }), /seed must be an integer/);
+});
+
+Deno.test("primesAmong() returns the distinct primes, ascending", () => {
+  assert.deepEqual(primesAmong([10, 7, 3, 7, 4, 1, 2]), [2, 3, 7]);
+});
