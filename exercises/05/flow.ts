@@ -13,6 +13,7 @@
 import { parseArgs } from "node:util";
 import { Queue, QueueEvents } from "bullmq";
 import { Redis } from "ioredis";
+import { readConfig } from "./config.ts";
 import type { GenerateSpec } from "./numbers.ts";
 import { addFlow, type PrimesResult, startWorker } from "./tasks.ts";
 
@@ -102,8 +103,14 @@ if (import.meta.main) {
     );
     Deno.exit(2);
   }
-  const redisUrl = Deno.env.get("REDIS_URL") ?? "redis://127.0.0.1:6379";
-  const queueName = Deno.env.get("QUEUE_NAME") ?? "primes-flow";
+  let config;
+  try {
+    config = readConfig();
+  } catch (err) {
+    console.error(`flow: ${(err as Error).message}`);
+    Deno.exit(1);
+  }
+  const { redisUrl, queue: queueName } = config;
   const parts = pattern === "chain" ? 1 : Number(values.parts);
   const seed = Number(values.seed ?? Math.floor(Math.random() * 2 ** 31));
   const specs = Array.from({ length: parts }, (_, i) => ({

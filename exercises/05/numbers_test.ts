@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { checkSpec, generateNumbers, isPrime, primesAmong } from "./numbers.ts";
 import { sieve } from "./_sieve.ts";
+import { readConfig } from "./config.ts";
 
 Deno.test("isPrime() agrees with a sieve up to 100000", () => {
   const primes = sieve(100_000);
@@ -33,4 +34,12 @@ Deno.test("checkSpec() names the bad field", () => {
 
 Deno.test("primesAmong() returns the distinct primes, ascending", () => {
   assert.deepEqual(primesAmong([10, 7, 3, 7, 4, 1, 2]), [2, 3, 7]);
+});
+
+Deno.test("readConfig() uses the defaults and rejects a bad REDIS_URL", () => {
+  assert.deepEqual(readConfig({}), { redisUrl: "redis://127.0.0.1:6379", queue: "primes-flow" });
+  assert.throws(
+    () => readConfig({ REDIS_URL: "localhost:6379" }),
+    /'REDIS_URL' as it is not a redis: URL: current value is "localhost:6379"/,
+  );
 });

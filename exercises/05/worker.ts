@@ -7,10 +7,17 @@
  * ```
  * @module
  */
+import { readConfig } from "./config.ts";
 import { startWorker } from "./tasks.ts";
 
-const redisUrl = Deno.env.get("REDIS_URL") ?? "redis://127.0.0.1:6379";
-const queueName = Deno.env.get("QUEUE_NAME") ?? "primes-flow";
+let config;
+try {
+  config = readConfig();
+} catch (err) {
+  console.error(`worker: ${(err as Error).message}`);
+  Deno.exit(1);
+}
+const { redisUrl, queue: queueName } = config;
 const running = startWorker(redisUrl, queueName);
 running.worker.on("completed", (job) => console.error(`worker: ${job.name} ${job.id} completed`));
 running.worker.on(
