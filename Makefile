@@ -72,8 +72,12 @@ shellcheck: ## Lint the shell scripts (installs shellcheck from Debian if missin
 	shellcheck infra/*.sh .ci/run
 
 .PHONY: bench
-bench: services ## Throughput ratios against the reference tools, same machine, same run
+bench: services bench-tools ## Throughput ratios against the reference tools, same machine, same run
 	"$(DENO)" task bench
+
+.PHONY: bench-tools
+bench-tools: ## Install the load tools the benches compare with (wrk, from Debian) if missing
+	@command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
 
 # --- one exercise ------------------------------------------------------------
 
