@@ -1,0 +1,74 @@
+/**
+ * What a task is and how a worker runs it: pure functions, testable without
+ * Redis.
+ *
+ * @module
+ */
+
+/** A task: sleep (waiting on I/O), burn CPU, or nothing. */
+export interface Task {
+  kind: "sleep" | "cpu" | "noop";
+  /** How long, for sleep and cpu. */
+  ms: number;
+}
+
+/** What a worker returns for a task: who ran it, and when. */
+export interface Done {
+  worker: string;
+  started_at: number;
+  finished_at: number;
+}
+
+/**
+ * Checks a task's data, throwing a `TypeError` that names the problem.
+ *
+ * @example
+ * ```ts
+ * checkTask({ kind: "sleep", ms: 100 }); // ok
+ * checkTask({ kind: "nap", ms: 100 }); // throws
+ * ```
+ */
+export function checkTask(data: unknown): Task {
+  const { kind, ms } = (data ?? {}) as Record<string, unknown>;
+  if (kind !== "sleep" && kind !== "cpu" && kind !== "noop") {
+    throw new TypeError(`kind must be "sleep", "cpu" or "noop": got ${JSON.stringify(kind)}`);
+  }
+  if (!Number.isSafeInteger(ms) || (ms as number) < 0 || (ms as number) > 600_000) {
+    throw new TypeError(`ms must be an integer from 0 to 600000: got ${JSON.stringify(ms)}`);
+  }
+  return { kind, ms: ms as number };
+}
+
+/** Runs the task. */
+export async function runTask(task: Task): Promise<void> {
+  if (task.kind === "sleep") await new Promise((r) => setTimeout(r, task.ms));
+  else if (task.kind === "cpu") {
+    const until = performance.now() + task.ms;
+    let x = 0;
+    while (performance.now() < until) x = (x * 31 + 7) % 1_000_003;
+    if (x < 0) console.log(x); // keeps the loop from being optimised away
+  }
+}
+
+/**
+ * How many workers the supervisor wants: enough for the backlog at
+ * `jobsPerWorker` each, within [min, max]. It never stops a busy worker: it
+ * only goes down by one, and only after `idleTicks` ticks with nothing waiting.
+ *
+ * @example
+ * ```ts
+ * desiredWorkers({ waiting: 95, current: 1, idleFor: 0 }, { min: 1, max: 4, jobsPerWorker: 10, idleTicks: 4 }); // 4
+ * desiredWorkers({ waiting: 0, current: 3, idleFor: 4 }, { min: 1, max: 4, jobsPerWorker: 10, idleTicks: 4 }); // 2
+ * ```
+ */
+export function desiredWorkers(
+  state: { waiting: number; current: number; idleFor: number },
+  limits: { min: number; max: number; jobsPerWorker: number; idleTicks: number },
+): number {
+  const clamp = (n: number) => Math.min(limits.max, Math.max(limits.min, n));
+  if (state.waiting > 0) {
+    return clamp(Math.max(state.current, Math.ceil(state.waiting / limits.jobsPerWorker)));
+  }
+  if (state.idleFor >= limits.idleTicks) return clamp(state.current - 1);
+  return clamp(state.current);
+}
