@@ -1,0 +1,139 @@
+/**
+ * Exercise 08, the HTTP endpoint (Hono): a user's total clicks and rolling
+ * count, read from Redis.
+ *
+ *   GET /users/:id/clicks?window=5m   200 {"user_id","total","rolling","window","since","as_of"}
+ *   GET /health                       200 {"status":"ok"}, 503 when Redis does not answer
+ *
+ * A user never seen gets zeros; a bad window is a 400 that says why.
+ *
+ * @example
+ * ```sh
+ * deno run -A exercises/08/server.ts
+ * curl -s '127.0.0.1:8080/users/u-01/clicks?window=15m'
+ * ```
+ * @module
+ */
+import { Hono } from "hono";
+import { HTTPException } from "hono/http-exception";
+import type { Redis } from "ioredis";
+import { type Config, readConfig } from "./config.ts";
+import { connectRedis, readCounts } from "./store.ts";
+import { formatDuration, parseWindow } from "./window.ts";
+
+/** Options for {@linkcode createApp}. */
+export interface AppOptions {
+  /** The clock the windows are read against. Default `Date.now`. */
+  now?: () => number;
+}
+
+/**
+ * The Hono app, without a server: tests call `app.request(path)`.
+ *
+ * @example
+ * ```ts
+ * const app = createApp(redis, readConfig());
+ * const res = await app.request("/users/u-01/clicks?window=15m");
+ * await res.json(); // { user_id: "u-01", total: 42, rolling: 7, window: "15m", … }
+ * ```
+ */
+export function createApp(redis: Redis, config: Config, options: AppOptions = {}): Hono {
+  const { now = Date.now } = options;
+  const limits = {
+    bucketMs: config.bucketMs,
+    maxMs: config.retentionMs,
+    defaultMs: config.defaultWindowMs,
+  };
+  const app = new Hono();
+
+  app.get("/users/:id/clicks", async (c) => {
+    const user = c.req.param("id");
+    if (user.length > 128) {
+      throw new HTTPException(400, {
+        message: "Cannot use the user id as it is longer than 128 characters",
+      });
+    }
+    let windowMs: number;
+    try {
+      windowMs = parseWindow(c.req.query("window"), limits);
+    } catch (err) {
+      throw new HTTPException(400, { message: (err as Error).message });
+    }
+    const at = now();
+    let counts;
+    try {
+      counts = await readCounts(redis, config.prefix, user, {
+        windowMs,
+        bucketMs: config.bucketMs,
+        now: at,
+      });
+    } catch (err) {
+      throw new HTTPException(503, {
+        message: "Cannot read the counts: Redis is unavailable",
+        cause: err,
+      });
+    }
+    return c.json({
+      user_id: user,
+      total: counts.total,
+      rolling: counts.rolling,
+      window: formatDuration(windowMs),
+      since: new Date(counts.since).toISOString(),
+      as_of: new Date(at).toISOString(),
+    });
+  });
+
+  app.get("/health", async (c) => {
+    try {
+      await redis.ping();
+    } catch (err) {
+      throw new HTTPException(503, { message: "Redis is unavailable", cause: err });
+    }
+    return c.json({ status: "ok" });
+  });
+
+  app.notFound((c) => c.json({ error: `No route for ${c.req.method} ${c.req.path}` }, 404));
+  app.onError((err, c) => {
+    if (err instanceof HTTPException) {
+      if (err.status >= 500) console.error(`server: ${err.message}: ${err.cause}`);
+      return c.json({ error: err.message }, err.status);
+    }
+    console.error(`server: ${c.req.method} ${c.req.path} failed: ${err.stack ?? err}`);
+    return c.json({ error: "Internal error" }, 500);
+  });
+  return app;
+}
+
+if (import.meta.main) {
+  try {
+    const config = readConfig();
+    // Fail fast while Redis is away (a 503) instead of queueing requests.
+    const redis = await connectRedis(config.redisUrl, {
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+    });
+    const app = createApp(redis, config);
+    const server = Deno.serve({
+      hostname: config.httpHost,
+      port: config.httpPort,
+      onListen: ({ hostname, port }) => {
+        console.error(
+          `server: listening on http://${hostname}:${port}, counts under ${config.prefix}:* ` +
+            `(buckets of ${formatDuration(config.bucketMs)}, default window ${
+              formatDuration(config.defaultWindowMs)
+            })`,
+        );
+      },
+    }, app.fetch);
+    const stop = async () => {
+      await server.shutdown();
+      await redis.quit();
+      Deno.exit(0);
+    };
+    Deno.addSignalListener("SIGINT", stop);
+    Deno.addSignalListener("SIGTERM", stop);
+  } catch (err) {
+    console.error(`server: ${(err as Error).message}`);
+    Deno.exit(1);
+  }
+}
