@@ -29,6 +29,8 @@ export interface Config {
   tickMs: number;
   /** `IDLE_TICKS`: ticks with an empty queue before a worker is stopped. Default 4. */
   idleTicks: number;
+  /** `WORKER_DENO_FLAGS`: flags the supervisor starts workers with. Default `-A`. */
+  workerDenoFlags: string[];
 }
 
 /**
@@ -76,6 +78,7 @@ export function readConfig(vars: Record<string, string | undefined> = Deno.env.t
     jobsPerWorker: integer("JOBS_PER_WORKER", 10, 1),
     tickMs: integer("TICK_MS", 500, 50),
     idleTicks: integer("IDLE_TICKS", 4, 1),
+    workerDenoFlags: text("WORKER_DENO_FLAGS", "-A").split(/\s+/),
   };
   if (config.minWorkers > config.maxWorkers) {
     throw new RangeError(

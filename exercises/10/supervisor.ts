@@ -41,7 +41,7 @@ export async function supervise(
   const spawn = () => {
     const name = `${config.workerName}-${++serial}`;
     const child = new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", WORKER],
+      args: ["run", ...config.workerDenoFlags, WORKER],
       env: { WORKER_NAME: name, QUEUE_NAME: config.queue, REDIS_URL: config.redisUrl },
       stdin: "null",
     }).spawn();
