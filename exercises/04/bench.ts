@@ -1,0 +1,163 @@
+/**
+ * `make bench` for exercise 04: `getUser()` answering from Redis, against
+ * `redis-benchmark` GET on the same Redis in the same run, with 50 concurrent
+ * callers (redis-benchmark's default clients) and with one; and a miss (the
+ * API's latency plus our overhead) against a hit.
+ *
+ * BENCH_CALLS sets the number of hits with 50 callers (default 100000; a
+ * fifth of it with one caller). BENCH_API_LATENCY_MS sets the user API's
+ * latency for the misses (default 200, as `user_api.ts`).
+ *
+ * @module
+ */
+import { check, measure, report } from "../../infra/bench/measure.ts";
+import { readConfig } from "./config.ts";
+import { startUserApi } from "./user_api.ts";
+import { createUserCache, type UserCache } from "./user_cache.ts";
+import { deleteKeys } from "./_testing.ts";
+
+const N = Number(Deno.env.get("BENCH_CALLS") ?? 100_000);
+const N1 = Math.max(1, Math.round(N / 5));
+const CLIENTS = 50;
+const MISSES = 20;
+const latencyMs = Number(Deno.env.get("BENCH_API_LATENCY_MS") ?? 200);
+const config = readConfig({
+  ...Deno.env.toObject(),
+  CACHE_PREFIX: `bench-ex04-${Date.now()}`,
+  USER_API_URL: "http://127.0.0.1:0",
+});
+const { hostname, port } = new URL(config.redisUrl);
+
+/** The q-th quantile of ascending `sorted` values (nearest rank). */
+function quantile(sorted: ArrayLike<number>, q: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)];
+}
+
+/** Runs `total` hits split over `callers` sequential loops, each on its own warm id. */
+async function hits(cache: UserCache, callers: number, total: number) {
+  const latencies = new Float64Array(total);
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(Array.from({ length: callers }, async (_, caller) => {
+    // One id per caller: callers never share a flight, so every call is one GET.
+    const id = caller + 1;
+    while (next < total) {
+      const i = next++;
+      const t = performance.now();
+      await cache.getUser(id);
+      latencies[i] = performance.now() - t;
+    }
+  }));
+  const seconds = (performance.now() - started) / 1000;
+  const sorted = latencies.sort(); // a typed array sorts numerically
+  return {
+    rate: Math.round(total / seconds),
+    p50: quantile(sorted, 0.5),
+    p99: quantile(sorted, 0.99),
+  };
+}
+
+/** redis-benchmark GET with `clients` connections: requests/s and p99 in ms. */
+async function redisBenchmark(clients: number, requests: number) {
+  const args = ["-h", hostname, "-p", port || "6379", "-t", "get", "-n", `${requests}`];
+  const run = check(
+    await measure("redis-benchmark", [...args, "-c", `${clients}`, "-q", "--csv"]),
+    "redis-benchmark",
+  );
+  const header = run.stdout.findIndex((line) => line.startsWith('"test"'));
+  const names = run.stdout[header].split(",").map((c) => c.replaceAll('"', ""));
+  const values = run.stdout[header + 1].split(",").map((c) => c.replaceAll('"', ""));
+  const field = (name: string) => Number(values[names.indexOf(name)]);
+  return { rate: field("rps"), p50: field("p50_latency_ms"), p99: field("p99_latency_ms") };
+}
+
+const api = startUserApi({ host: "127.0.0.1", port: 0, latencyMs, users: 1000 });
+const cache = await createUserCache({ ...config, userApiUrl: api.url });
+try {
+  if (cache.redis.status !== "ready") throw new Error(`Cannot reach Redis at ${config.redisUrl}`);
+
+  // Misses: cold ids one after the other, each a GET, an API call and a SET.
+  const missLatencies: number[] = [];
+  for (let id = 501; id < 501 + MISSES; id++) {
+    const t = performance.now();
+    const answer = await cache.lookup(id);
+    missLatencies.push(performance.now() - t);
+    if (answer.source !== "api" || !answer.cached) throw new Error(`getUser(${id}) was not a miss`);
+  }
+  const missP50 = quantile(missLatencies.toSorted((a, b) => a - b), 0.5);
+
+  // Hits: warm one id per caller, then measure.
+  for (let id = 1; id <= CLIENTS; id++) await cache.getUser(id);
+  const callsBefore = api.stats().calls;
+  await hits(cache, CLIENTS, Math.min(N, 5_000)); // warm-up (JIT, connection)
+  const many = await hits(cache, CLIENTS, N);
+  const one = await hits(cache, 1, N1);
+  if (api.stats().calls !== callsBefore) throw new Error("a hit went to the API");
+  console.error(
+    `getUser() hits: ${many.rate} calls/s with ${CLIENTS} callers (p99 ${
+      many.p99.toFixed(3)
+    } ms), ` +
+      `${one.rate} calls/s with 1 (p50 ${one.p50.toFixed(3)} ms); miss p50 ${
+        missP50.toFixed(1)
+      } ms`,
+  );
+
+  const refMany = await redisBenchmark(CLIENTS, N);
+  const refOne = await redisBenchmark(1, N1);
+  console.error(
+    `redis-benchmark GET: ${refMany.rate} req/s with ${CLIENTS} clients (p99 ${refMany.p99} ms), ` +
+      `${refOne.rate} req/s with 1 (p50 ${refOne.p50} ms)`,
+  );
+
+  const row = { exercise: "04" };
+  const tool = (clients: number) => `redis-benchmark -t get -c ${clients}`;
+  report({
+    ...row,
+    metric: `cache-hit throughput, ${CLIENTS} callers`,
+    unit: "calls/s",
+    ours: many.rate,
+    reference: refMany.rate,
+    referenceTool: tool(CLIENTS),
+    higherIsBetter: true,
+  });
+  report({
+    ...row,
+    metric: `cache-hit p99 latency, ${CLIENTS} callers`,
+    unit: "ms",
+    ours: many.p99,
+    reference: refMany.p99,
+    referenceTool: tool(CLIENTS),
+    higherIsBetter: false,
+  });
+  report({
+    ...row,
+    metric: "cache-hit throughput, 1 caller",
+    unit: "calls/s",
+    ours: one.rate,
+    reference: refOne.rate,
+    referenceTool: tool(1),
+    higherIsBetter: true,
+  });
+  report({
+    ...row,
+    metric: "cache-hit p99 latency, 1 caller",
+    unit: "ms",
+    ours: one.p99,
+    reference: refOne.p99,
+    referenceTool: tool(1),
+    higherIsBetter: false,
+  });
+  report({
+    ...row,
+    metric: `miss p50 latency (API ${latencyMs} ms) vs hit`,
+    unit: "ms",
+    ours: missP50,
+    reference: one.p50,
+    referenceTool: "getUser() hit p50, 1 caller",
+    higherIsBetter: false,
+  });
+} finally {
+  if (cache.redis.status === "ready") await deleteKeys(cache.redis, config.prefix);
+  await cache.close();
+  await api.close();
+}

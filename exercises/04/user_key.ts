@@ -1,0 +1,56 @@
+/**
+ * User ids and the Redis keys they are cached under. Pure functions: no Redis
+ * here, so the rules are easy to read and to test.
+ *
+ * @module
+ */
+
+/** The largest id: 16 digits stay below 2^53, so a JSON number id is exact too. */
+const ID = /^[1-9][0-9]{0,15}$/;
+
+/**
+ * Checks a user id and returns it in its one canonical form, so that one user
+ * is cached under one key: `42` and `"42"` are the same user; `"042"`,
+ * `" 42"`, `"4.2e1"` and `"42:*"` are rejected rather than cached as other
+ * users (and a `:` or `*` can never reach into another key's namespace).
+ *
+ * @example
+ * ```ts
+ * parseUserId(42); // "42"
+ * parseUserId("42"); // "42"
+ * parseUserId("042"); // throws RangeError
+ * ```
+ */
+export function parseUserId(id: unknown): string {
+  const text = typeof id === "number" && Number.isSafeInteger(id) ? String(id) : id;
+  if (typeof text !== "string" || !ID.test(text)) {
+    throw new RangeError(
+      `Cannot look up user as the id is not a positive integer without leading zeros: ` +
+        `current value is ${describe(id)}`,
+    );
+  }
+  return text;
+}
+
+/**
+ * The Redis key of a user: `<prefix>:<id>`. The prefix namespaces the cache
+ * (and versions it: `users:v2` after the cached shape changes leaves the old
+ * entries to expire unread).
+ *
+ * @example
+ * ```ts
+ * userKey("users:v1", "42"); // "users:v1:42"
+ * ```
+ */
+export function userKey(prefix: string, id: string): string {
+  return `${prefix}:${id}`;
+}
+
+function describe(value: unknown): string {
+  if (typeof value === "string") return JSON.stringify(value);
+  if (typeof value === "number") return String(value);
+  if (value === null) return "null";
+  if (value === undefined) return "undefined";
+  if (Array.isArray(value)) return "an array";
+  return typeof value === "object" ? "an object" : `a ${typeof value}`;
+}

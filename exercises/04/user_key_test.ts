@@ -1,0 +1,49 @@
+import assert from "node:assert/strict";
+import { parseUserId, userKey } from "./user_key.ts";
+
+Deno.test("parseUserId() returns one canonical form for a number and its string", () => {
+  assert.equal(parseUserId(42), "42");
+  assert.equal(parseUserId("42"), "42");
+  assert.equal(parseUserId("9007199254740991"), "9007199254740991");
+});
+
+Deno.test("parseUserId() rejects ids that would be cached as another key", () => {
+  const bad: unknown[] = [
+    "042",
+    " 42",
+    "42 ",
+    "4.2e1",
+    "1e3",
+    "-1",
+    "0",
+    "",
+    "42:*",
+    "*",
+    "abc",
+    "99999999999999999",
+    1.5,
+    -3,
+    0,
+    Number.NaN,
+    2 ** 53,
+    null,
+    undefined,
+    {},
+    [42],
+  ];
+  for (const id of bad) assert.throws(() => parseUserId(id), RangeError, String(id));
+});
+
+Deno.test("parseUserId() names the bad value in its message", () => {
+  assert.throws(() => parseUserId("42:*"), {
+    name: "RangeError",
+    message: `Cannot look up user as the id is not a positive integer without leading zeros: ` +
+      `current value is "42:*"`,
+  });
+  assert.throws(() => parseUserId(null), /current value is null$/);
+  assert.throws(() => parseUserId([42]), /current value is an array$/);
+});
+
+Deno.test("userKey() puts the id under the prefix", () => {
+  assert.equal(userKey("users:v1", "42"), "users:v1:42");
+});
