@@ -301,6 +301,8 @@ status() {
       printf '%-9s starting  pid %-7s (not answering yet; log %s)\n' "$name" "$pid" "$RUN/$name/log"
       return 1
     fi
+  elif probe "$name"; then
+    printf '%-9s up        (started by another checkout) 127.0.0.1:%s\n' "$name" "$(port_of "$name")"
   else
     printf '%-9s down\n' "$name"
     return 1

@@ -11,7 +11,7 @@
 import { Redis } from "ioredis";
 import { startScript } from "../../infra/script.ts";
 import { readConfig } from "./config.ts";
-import { startRedisServer, type ThrowawayRedis } from "./_redis_server.ts";
+import { startRedisServer, type ThrowawayRedis } from "../../infra/redis_server.ts";
 import { deleteKeys } from "./_testing.ts";
 import { type ApiStats, makeUser } from "./user_api.ts";
 import { closeRedis, createUserCache, type UserCache } from "./user_cache.ts";

@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { makeUser } from "./user_api.ts";
-import { startRedisServer, type ThrowawayRedis } from "./_redis_server.ts";
+import { startRedisServer, type ThrowawayRedis } from "../../infra/redis_server.ts";
 import { testConfig, until, withCache, withUserApi } from "./_testing.ts";
 
 const LATENCY_MS = 50;

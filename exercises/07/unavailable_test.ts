@@ -6,7 +6,8 @@
 import assert from "node:assert/strict";
 import { createApp } from "./app.ts";
 import { closeRedis, connectRedis, isUnavailable } from "./store.ts";
-import { closedPort, postJson, startOwnRedis } from "./_testing.ts";
+import { startRedisServer } from "../../infra/redis_server.ts";
+import { closedPort, postJson } from "./_testing.ts";
 
 const record = { customer_id: "c-42", amount: 1 };
 const unavailable = { error: "Redis is unavailable" };
@@ -57,7 +58,7 @@ Deno.test("every endpoint answers 503 at once when nothing listens at REDIS_URL"
 });
 
 Deno.test("the API answers 503 while its Redis is dead and recovers when it is back", async () => {
-  const own = await startOwnRedis();
+  const own = await startRedisServer();
   const logged: string[] = [];
   const redis = await connectRedis(own.url, { timeoutMs: 500, log: (l) => logged.push(l) });
   try {
@@ -95,20 +96,20 @@ Deno.test("the API answers 503 while its Redis is dead and recovers when it is b
 });
 
 Deno.test("a Redis that stops answering is a 503 after REDIS_TIMEOUT_MS, not a hang", async () => {
-  const own = await startOwnRedis();
+  const own = await startRedisServer();
   const redis = await connectRedis(own.url, { timeoutMs: 300, log: () => {} });
   try {
     const app = createApp(redis, { prefix: "records", bodyLimit: 1024, log: () => {} });
     assert.equal((await timed(app, "/healthz")).status, 200);
-    own.freeze(); // SIGSTOP: the socket stays open, no reply ever comes.
+    own.pause(); // SIGSTOP: the socket stays open, no reply ever comes.
     const { status, body, ms } = await timed(app, "/records", postJson(record));
     assert.equal(status, 503);
     assert.deepEqual(body, unavailable);
     assert.ok(ms >= 250 && ms < 2000, `answered after ${ms.toFixed(0)} ms`);
-    own.thaw();
+    own.resume();
     assert.equal((await timed(app, "/healthz")).status, 200);
   } finally {
-    own.thaw();
+    own.resume();
     await closeRedis(redis);
     await own.kill();
   }
@@ -119,7 +120,7 @@ Deno.test("isUnavailable() tells a missing answer from an answer that is an erro
   assert.equal(isUnavailable(new Error("Connection is closed.")), true);
   assert.equal(isUnavailable("not an error"), false);
   // Real reply errors, from our own Redis.
-  const own = await startOwnRedis();
+  const own = await startRedisServer();
   const redis = await connectRedis(own.url, { log: () => {} });
   try {
     await redis.hset("h", "f", "v");

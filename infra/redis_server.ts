@@ -1,9 +1,8 @@
 /**
- * A throwaway `redis-server` on a free loopback port, for the tests and the
- * demo that take Redis down: they kill and restart this one, never the shared
- * Redis of `make services` (other tests use it at the same time).
- *
- * Could move to infra/ once a second exercise needs it.
+ * A throwaway `redis-server` on a free loopback port, for the tests and
+ * demos that take Redis down (exercises 04 and 07): they kill, freeze and
+ * restart this one, never the shared Redis of `make services` (other tests
+ * use it at the same time).
  *
  * @module
  */
