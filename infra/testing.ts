@@ -49,6 +49,28 @@ export function uniqueName(prefix: string): string {
   return `${prefix}-${crypto.randomUUID().slice(0, 8)}`;
 }
 
+/**
+ * Waits until `check()` is true, polling every `every` ms; throws after `ms`
+ * naming what it waited for.
+ *
+ * @example
+ * ```ts
+ * await until(async () => (await queue.count()) === 0, 10_000, "an empty queue");
+ * ```
+ */
+export async function until(
+  check: () => boolean | Promise<boolean>,
+  ms: number,
+  what: string,
+  every = 50,
+): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`Timed out after ${ms} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, every));
+  }
+}
+
 /** A kafkajs client for tests: quiet, fast to give up. */
 export function testKafka(): Kafka {
   return new Kafka({

@@ -9,6 +9,7 @@ import {
   requireService,
   testKafka,
   uniqueName,
+  until,
   withTopics,
 } from "../../infra/testing.ts";
 import { Partitioners } from "kafkajs";
@@ -36,15 +37,6 @@ async function publishSample(config: Config) {
     source: "orders.json",
     progressEvery: 0,
   });
-}
-
-/** Waits until `check()` is true, polling; fails after `ms`. */
-async function until(check: () => boolean, ms: number, what: string): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`Timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 Deno.test("publishOrders() publishes every valid order exactly once, keyed by customer", async () => {

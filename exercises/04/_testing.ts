@@ -75,20 +75,6 @@ export async function deleteKeys(redis: Redis, prefix: string): Promise<void> {
   } while (cursor !== "0");
 }
 
-/** Waits until `check()` resolves true, polling every `every` ms; fails after `ms`. */
-export async function until(
-  check: () => boolean | Promise<boolean>,
-  ms: number,
-  what: string,
-  every = 25,
-): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`Timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, every));
-  }
-}
-
 /** Commands Redis executed on keys under a prefix, seen through MONITOR. */
 export interface KeyMonitor {
   /** Each command as `[name, key, ...args]`, names lower-case, in the order Redis ran them. */
@@ -121,3 +107,5 @@ export async function monitorKeys(url: string, prefix: string): Promise<KeyMonit
     },
   };
 }
+
+export { until } from "../../infra/testing.ts";

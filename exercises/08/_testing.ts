@@ -80,16 +80,4 @@ export async function produce(
   }
 }
 
-/** Waits until `check()` resolves true, polling every `every` ms; fails after `ms`. */
-export async function until(
-  check: () => boolean | Promise<boolean>,
-  ms: number,
-  what: string,
-  every = 50,
-): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`Timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, every));
-  }
-}
+export { until } from "../../infra/testing.ts";

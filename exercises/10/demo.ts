@@ -12,6 +12,7 @@
  * @module
  */
 import { startScript } from "../../infra/script.ts";
+import { until } from "../../infra/testing.ts";
 import { readConfig } from "./config.ts";
 import type { Tick } from "./supervisor.ts";
 import { addTasks, barChart, openQueue, tasksPerWorker } from "./tasks_queue.ts";
@@ -19,14 +20,6 @@ import { addTasks, barChart, openQueue, tasksPerWorker } from "./tasks_queue.ts"
 const failures: string[] = [];
 const log = (line: string) => console.error(line);
 const stamp = Date.now();
-
-async function until(check: () => Promise<boolean>, ms: number, what: string) {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 async function onQueue<T>(
   name: string,

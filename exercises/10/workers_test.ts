@@ -3,7 +3,7 @@
  * distribution, autoscaling, and a killed worker's task recovered.
  */
 import assert from "node:assert/strict";
-import { requireService, uniqueName } from "../../infra/testing.ts";
+import { requireService, uniqueName, until } from "../../infra/testing.ts";
 import { type Script, startScript } from "../../infra/script.ts";
 import { readConfig } from "./config.ts";
 import { supervise, type Tick } from "./supervisor.ts";
@@ -23,14 +23,6 @@ async function withQueue(
   } finally {
     await queue.obliterate({ force: true });
     await close();
-  }
-}
-
-async function until(check: () => Promise<boolean>, ms: number, what: string) {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`Timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
   }
 }
 
