@@ -4,7 +4,7 @@
  * exercises rely on are proved here once, including a manual commit.
  */
 import assert from "node:assert/strict";
-import { Partitioners } from "kafkajs";
+import { newProducer } from "./kafka.ts";
 import { requireService, testKafka, uniqueName, withTopics } from "./testing.ts";
 
 /** Reads from `topic` with a manual-commit consumer until `count` messages, committing each. */
@@ -43,7 +43,7 @@ Deno.test("kafkajs produces, joins a group and commits manually on the Kafka 4 b
   const groupId = uniqueName("test-group");
   await withTopics([topic], async (admin) => {
     await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
-    const producer = testKafka().producer({ createPartitioner: Partitioners.DefaultPartitioner });
+    const producer = newProducer(testKafka());
     await producer.connect();
     await producer.send({
       topic,

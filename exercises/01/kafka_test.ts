@@ -12,7 +12,7 @@ import {
   until,
   withTopics,
 } from "../../infra/testing.ts";
-import { Partitioners } from "kafkajs";
+import { newProducer } from "../../infra/kafka.ts";
 import { type Config, readConfig } from "./config.ts";
 import { type Printed, startConsumer } from "./consumer.ts";
 import { openText, publishOrders } from "./producer.ts";
@@ -192,7 +192,7 @@ Deno.test("startConsumer() dead-letters a message on the topic that is not an or
       topics: [{ topic: config.topic, numPartitions: 1 }],
       waitForLeaders: true,
     });
-    const producer = testKafka().producer({ createPartitioner: Partitioners.DefaultPartitioner });
+    const producer = newProducer(testKafka());
     await producer.connect();
     await producer.send({
       topic: config.topic,

@@ -5,7 +5,8 @@
  * @module
  */
 import type { Redis } from "ioredis";
-import { type Admin, Partitioners } from "kafkajs";
+import type { Admin } from "kafkajs";
+import { newProducer } from "../../infra/kafka.ts";
 import { testKafka, uniqueName, withTopics } from "../../infra/testing.ts";
 import { type Config, readConfig } from "./config.ts";
 import { connectRedis } from "./store.ts";
@@ -69,7 +70,7 @@ export async function produce(
   topic: string,
   messages: { key?: string; value: string | null }[],
 ): Promise<void> {
-  const producer = testKafka().producer({ createPartitioner: Partitioners.DefaultPartitioner });
+  const producer = newProducer(testKafka());
   await producer.connect();
   try {
     for (let i = 0; i < messages.length; i += 5000) {
