@@ -11,7 +11,6 @@ SHELL := bash
 # The `deno` on PATH when it is the pinned version, else the one in .tools/.
 DENO := $(shell d=$$(command -v deno 2>/dev/null) && "$$d" --version 2>/dev/null | grep -q "^deno $(DENO_VERSION) " && echo "$$d" || echo "$(CURDIR)/.tools/node_modules/.bin/deno")
 export DENO
-export KAFKAJS_NO_PARTITIONER_WARNING := 1
 
 # Every exercise with a demo.ts takes part in `make demo` and has an exNN target.
 EXERCISES := $(sort $(patsubst exercises/%/demo.ts,%,$(wildcard exercises/*/demo.ts)))
