@@ -9,6 +9,7 @@
 #
 # Usage: infra/services.sh install|up|down|status [service...]
 #        infra/services.sh kafka-classpath
+#        infra/services.sh bin versitygw|rie    path of the binary (built once)
 #
 # Installs are cached in $DRILLS_CACHE (default ~/.cache/de-drills), keyed by
 # version, so every clone on a machine shares them. Logs, data and pid files of
@@ -330,6 +331,14 @@ main() {
     # For the bench: Kafka's own perf tools run from the same jars as the broker.
     install_kafka
     echo "$(kafka_libs)/*"
+    ;;
+  bin)
+    # For the Lambda exercises: they start their own emulator and event-sending S3 server.
+    case ${services[0]:-} in
+    versitygw) versitygw_bin ;;
+    rie) rie_bin ;;
+    *) die "usage: infra/services.sh bin versitygw|rie" ;;
+    esac
     ;;
   status)
     local rc=0
