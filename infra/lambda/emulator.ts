@@ -18,6 +18,7 @@
  */
 import { Lines, readLines } from "../script.ts";
 import type { LambdaError } from "./runtime.ts";
+import { awsConfig } from "../env.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 
@@ -131,6 +132,11 @@ export async function startFunction(
     ],
     cwd: ROOT,
     env: {
+      // Lambda gives every function its role's credentials and region; the
+      // emulator passes on only what it has (and empty strings for the rest).
+      AWS_REGION: awsConfig().region,
+      AWS_ACCESS_KEY_ID: awsConfig().credentials.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: awsConfig().credentials.secretAccessKey,
       ...env,
       _HANDLER: handler,
       LAMBDA_TASK_ROOT: ROOT,

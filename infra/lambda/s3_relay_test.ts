@@ -1,34 +1,30 @@
 /**
- * The local S3 trigger end to end: a throwaway versitygw sends its events to
- * the relay, which invokes a function under the real emulator.
+ * The local S3 trigger end to end (s3_trigger.ts): a throwaway versitygw
+ * sends its events to the relay, which invokes a function under the real
+ * emulator.
  */
 import assert from "node:assert/strict";
 import { CreateBucketCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { awsConfig } from "../env.ts";
 import { uniqueName, until } from "../testing.ts";
-import { startFunction } from "./emulator.ts";
 import { decodeS3Key, type S3Event } from "./s3_event.ts";
-import { startS3Relay } from "./s3_relay.ts";
-import { startS3Server } from "./s3_server.ts";
+import type { S3Relay } from "./s3_relay.ts";
+import { startS3Trigger } from "./s3_trigger.ts";
 
 async function withTrigger(
   handler: string,
-  relayOptions: { suffix?: string; retryDelayMs?: number; failedFile?: string },
-  fn: (s3: S3Client, bucket: string, relay: ReturnType<typeof startS3Relay>) => Promise<void>,
+  options: { suffix?: string; retryDelayMs?: number; failedFile?: string },
+  fn: (s3: S3Client, bucket: string, relay: S3Relay) => Promise<void>,
 ) {
   const bucket = uniqueName("relay-in");
-  const lambda = await startFunction(handler);
-  const relay = startS3Relay({ invoke: lambda.invoke, bucket, ...relayOptions });
-  const server = await startS3Server(relay.url);
-  const s3 = new S3Client({ ...awsConfig(), endpoint: server.endpoint, forcePathStyle: true });
+  const trigger = await startS3Trigger(handler, { bucket, ...options });
+  const s3 = new S3Client({ ...awsConfig(), endpoint: trigger.endpoint, forcePathStyle: true });
   try {
     await s3.send(new CreateBucketCommand({ Bucket: bucket }));
-    await fn(s3, bucket, relay);
+    await fn(s3, bucket, trigger.relay);
   } finally {
     s3.destroy();
-    await server.stop();
-    await relay.close();
-    await lambda.stop();
+    await trigger.stop();
   }
 }
 

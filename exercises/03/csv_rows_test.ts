@@ -1,0 +1,244 @@
+import assert from "node:assert/strict";
+import { countRows, CsvError, isCsvKey } from "./csv_rows.ts";
+
+const encoder = new TextEncoder();
+
+async function* chunks(...parts: (string | Uint8Array)[]): AsyncGenerator<Uint8Array> {
+  for (const part of parts) yield typeof part === "string" ? encoder.encode(part) : part;
+}
+
+/** Counts `text` fed as one chunk. */
+const count = (text: string, options?: { header?: boolean; maxRecordBytes?: number }) =>
+  countRows(chunks(text), options);
+
+const size = (text: string) => encoder.encode(text).length;
+
+async function assertFails(text: string, message: string, line: number) {
+  await assert.rejects(count(text), (err) => {
+    assert.ok(err instanceof CsvError);
+    assert.equal(err.message, message);
+    assert.equal(err.line, line);
+    return true;
+  });
+}
+
+Deno.test("countRows() counts the data rows of a simple file", async () => {
+  const text = "id,name,amount\n1,Asha,10\n2,Ravi,20\n3,Meena,30\n";
+  assert.deepEqual(await count(text), { rows: 3, columns: 3, bytes: size(text) });
+});
+
+Deno.test("countRows() reads a ReadableStream body", async () => {
+  const body = ReadableStream.from(chunks("id,note\n", '1,"a, b"\n2,x\n'));
+  assert.deepEqual(await countRows(body), { rows: 2, columns: 2, bytes: 21 });
+});
+
+Deno.test("countRows() does not split quoted commas", async () => {
+  const text = 'id,name\n1,"Rao, Asha"\n2,"a,b,c"\n';
+  assert.deepEqual(await count(text), { rows: 2, columns: 2, bytes: size(text) });
+});
+
+Deno.test("countRows() counts quoted newlines once", async () => {
+  const text = 'id,note\n1,"line one\nline two\nline three"\n2,"x\r\ny"\n';
+  assert.deepEqual(await count(text), { rows: 2, columns: 2, bytes: size(text) });
+});
+
+Deno.test("countRows() reads escaped quotes", async () => {
+  const text = 'id,quote\n1,"He said ""hi"""\n2,""""\n3,""\n';
+  assert.deepEqual(await count(text), { rows: 3, columns: 2, bytes: size(text) });
+});
+
+Deno.test("countRows() reads CRLF line endings", async () => {
+  const text = 'id,note\r\n1,a\r\n2,"b\r\nc"\r\n3,d\r\n';
+  assert.deepEqual(await count(text), { rows: 3, columns: 2, bytes: size(text) });
+});
+
+Deno.test("countRows() reads CR and mixed line endings", async () => {
+  for (const text of ['id,note\r1,"a\rb"\r2,c\r', 'id,note\n1,"a"\r\n2,"b"\r3,c\n']) {
+    assert.deepEqual(await count(text), {
+      rows: 2 + Number(text.includes("3,c")),
+      columns: 2,
+      bytes: size(text),
+    });
+  }
+});
+
+Deno.test("countRows() strips a UTF-8 BOM and counts its bytes", async () => {
+  const text = "\ufeffid,name\n1,a\n";
+  assert.deepEqual(await count(text), { rows: 1, columns: 2, bytes: size(text) });
+});
+
+Deno.test("countRows() counts a last row without a trailing newline", async () => {
+  for (const text of ["id,name\n1,a\n2,b", 'id,name\r\n1,a\r\n2,"b"']) {
+    assert.deepEqual(await count(text), { rows: 2, columns: 2, bytes: size(text) });
+  }
+});
+
+Deno.test("countRows() counts 0 rows in a header-only file", async () => {
+  assert.deepEqual(await count("id,name,amount\n"), { rows: 0, columns: 3, bytes: 15 });
+  assert.deepEqual(await count("id,name,amount"), { rows: 0, columns: 3, bytes: 14 });
+});
+
+Deno.test("countRows() counts 0 rows and 0 columns in an empty file", async () => {
+  assert.deepEqual(await countRows(chunks()), { rows: 0, columns: 0, bytes: 0 });
+  assert.deepEqual(await count(""), { rows: 0, columns: 0, bytes: 0 });
+  assert.deepEqual(await count("\ufeff"), { rows: 0, columns: 0, bytes: 3 });
+  assert.deepEqual(await count("\ufeff\n \r\n\t\n"), { rows: 0, columns: 0, bytes: 9 });
+});
+
+Deno.test("countRows() skips blank and whitespace-only lines", async () => {
+  const text = "\n\nid,name\n\n1,a\r\n\r\n  \n2,b\n\n\n";
+  assert.deepEqual(await count(text), { rows: 2, columns: 2, bytes: size(text) });
+});
+
+Deno.test("countRows() counts every record when header is false", async () => {
+  assert.deepEqual(await count("1,a\n2,b\n", { header: false }), {
+    rows: 2,
+    columns: 2,
+    bytes: 8,
+  });
+  assert.deepEqual(await count("", { header: false }), { rows: 0, columns: 0, bytes: 0 });
+});
+
+Deno.test("countRows() counts non-ASCII content", async () => {
+  const text = 'शहर,名前,note\nबेंगलुरु,太郎,"emoji 🚀, ok"\nΑθήνα,Ünal,"ç\nñ"\n';
+  assert.deepEqual(await count(text), { rows: 2, columns: 3, bytes: size(text) });
+});
+
+// CRLF, a quoted comma, newline and escaped quote, a blank line and multi-byte
+// characters, so that the splits below fall inside each of them.
+const tricky = encoder.encode(
+  '\ufeffid,name,note\r\n1,"Rao, Asha","two\r\nlines"\r\n\r\n2,Zoë,"say ""नमस्ते"""\r\n3,🚀,x',
+);
+
+Deno.test("countRows() gives the same count at every chunk boundary", async () => {
+  const expected = { rows: 3, columns: 3, bytes: tricky.length };
+  const bytes = [...tricky].map((b) => Uint8Array.of(b));
+  assert.deepEqual(await countRows(chunks(...bytes)), expected, "1-byte chunks");
+  for (let at = 0; at <= tricky.length; at++) {
+    const split = chunks(tricky.subarray(0, at), tricky.subarray(at));
+    assert.deepEqual(await countRows(split), expected, `split at byte ${at}`);
+  }
+});
+
+Deno.test("countRows() reports the same error line at every chunk boundary", async () => {
+  const broken = encoder.encode('id,note\r\n1,"a\r\nb"\r\n\r\n2,"é""\r\n3,x\r\n');
+  const split = (at: number) => chunks(broken.subarray(0, at), broken.subarray(at));
+  for (let at = 0; at <= broken.length; at++) {
+    await assert.rejects(countRows(split(at)), {
+      message: "Cannot count rows: line 5 has a quote that is never closed",
+      line: 5,
+    });
+  }
+});
+
+Deno.test("countRows() fails on a quote that is never closed", async () => {
+  await assertFails(
+    'id,name\n1,a\n2,"b\n3,c\n',
+    "Cannot count rows: line 3 has a quote that is never closed",
+    3,
+  );
+});
+
+Deno.test("countRows() fails on a row with more or fewer fields than the header", async () => {
+  await assertFails(
+    'a,b,c\n1,2,3\n"x\ny",2,3\n\n4,5,6,7\n',
+    "Cannot count rows: line 6 has 4 fields, the header has 3",
+    6,
+  );
+  await assertFails(
+    'a,b,c\r\n1,2,3\r\n"x\r\ny",2,3\r\n\r\n4,5\r\n',
+    "Cannot count rows: line 6 has 2 fields, the header has 3",
+    6,
+  );
+  await assert.rejects(count("1,2\n3\n", { header: false }), {
+    message: "Cannot count rows: line 2 has 1 field, the first record has 2",
+    line: 2,
+  });
+});
+
+Deno.test("countRows() fails on a quote inside an unquoted field", async () => {
+  await assertFails(
+    'a,b\n1,2\n3,x"y\n',
+    "Cannot count rows: line 3 has a quote inside an unquoted field",
+    3,
+  );
+  // The line is where the record starts, not where the quote is.
+  await assertFails(
+    'a,b\n"x\ny",z"w\n',
+    "Cannot count rows: line 2 has a quote inside an unquoted field",
+    2,
+  );
+});
+
+Deno.test("countRows() fails on text after a closing quote", async () => {
+  await assertFails(
+    'a,b\n1,2\n"3"x,4\n',
+    "Cannot count rows: line 3 has text after the closing quote of a field",
+    3,
+  );
+});
+
+Deno.test("countRows() fails on a record longer than maxRecordBytes", async () => {
+  await assert.rejects(count(`a,b\n1,2\n3,"${"x".repeat(100)}`, { maxRecordBytes: 50 }), {
+    message:
+      "Cannot count rows: line 3 starts a record longer than 50 bytes, probably an unclosed quote",
+    line: 3,
+  });
+  await assert.rejects(count("a\n", { maxRecordBytes: 0 }), RangeError);
+});
+
+Deno.test("countRows() stops reading the source at the first error", async () => {
+  let pulled = 0;
+  let closed = false;
+  async function* source() {
+    try {
+      yield encoder.encode("a,b\n1\n");
+      for (;;) {
+        pulled++;
+        yield encoder.encode("1,2\n");
+      }
+    } finally {
+      closed = true;
+    }
+  }
+  await assert.rejects(countRows(source()), CsvError);
+  assert.ok(closed, "the source is closed");
+  assert.ok(pulled < 10, `pulled ${pulled} chunks after the error`);
+});
+
+Deno.test("countRows() passes a failing source's error through unchanged", async () => {
+  const cause = new Error("connection reset");
+  async function* source() {
+    yield encoder.encode("a,b\n1,2\n");
+    throw cause;
+  }
+  await assert.rejects(countRows(source()), (err) => err === cause);
+});
+
+Deno.test("countRows() counts a 200,000-row stream generated lazily", async () => {
+  let bytes = 0;
+  async function* source() {
+    yield encoder.encode("id,name,note\n");
+    bytes += 13;
+    for (let i = 0; i < 200_000; i += 1000) {
+      let text = "";
+      for (let j = i; j < i + 1000; j++) {
+        text += j % 7 === 0 ? `${j},"Rao, ${j}","a ""b""\r\nc"\r\n` : `${j},n${j},plain\n`;
+      }
+      const chunk = encoder.encode(text);
+      bytes += chunk.length;
+      yield chunk;
+    }
+  }
+  assert.deepEqual(await countRows(source()), { rows: 200_000, columns: 3, bytes });
+});
+
+Deno.test("isCsvKey() accepts .csv in any case and nothing else", () => {
+  assert.equal(isCsvKey("incoming/orders.csv"), true);
+  assert.equal(isCsvKey("incoming/Orders.CSV"), true);
+  assert.equal(isCsvKey("a%20b.Csv"), true);
+  assert.equal(isCsvKey("incoming/orders.csv.gz"), false);
+  assert.equal(isCsvKey("incoming/orders.tsv"), false);
+  assert.equal(isCsvKey("incoming/csv"), false);
+  assert.equal(isCsvKey("incoming/orders.csv/"), false);
+});

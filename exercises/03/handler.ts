@@ -1,0 +1,152 @@
+/**
+ * Exercise 03: a Lambda function on S3 uploads that counts the rows of each
+ * CSV file and stores the count in DynamoDB (or logs it when no table is set).
+ *
+ * For every record of the event (not just the first):
+ * 1. decode the key as S3 sends it (URL-encoded, '+' for a space);
+ * 2. skip what is not a new `.csv` object, saying so in the log;
+ * 3. stream the object, pinned to the event's ETag (a newer upload under the
+ *    same key has its own event), and count its rows in constant memory;
+ * 4. write the count once per object version (a repeated event is a no-op).
+ *
+ * A file that cannot be counted makes the invocation fail, naming the object
+ * and the reason, so Lambda retries it and then sends it to the on-failure
+ * destination: nothing is dropped with a 200.
+ *
+ * @module
+ */
+import { GetObjectCommand, S3Client, S3ServiceException } from "@aws-sdk/client-s3";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import type { Context, Handler } from "../../infra/lambda/runtime.ts";
+import { type S3ObjectRef, s3Objects } from "../../infra/lambda/s3_event.ts";
+import { type Config, readConfig } from "./config.ts";
+import { countRows, isCsvKey } from "./csv_rows.ts";
+import { type RowCount, saveCount } from "./store.ts";
+
+/** What happened to one object of the event. */
+export interface Outcome {
+  bucket: string;
+  key: string;
+  /** counted: stored (or logged); duplicate: this version was counted before; skipped: not counted. */
+  status: "counted" | "duplicate" | "skipped";
+  /** For counted and duplicate: the count of the version read. */
+  count?: RowCount;
+  reason?: string;
+}
+
+/** The function's answer: one outcome per record. */
+export interface Result {
+  outcomes: Outcome[];
+}
+
+/** A JSON log line on stdout: what CloudWatch Logs gets from the function. */
+function log(fields: Record<string, unknown>): void {
+  console.log(JSON.stringify({ time: new Date().toISOString(), ...fields }));
+}
+
+/**
+ * Builds the handler with its clients (made once per cold start, reused by
+ * every invocation).
+ *
+ * @example
+ * ```ts
+ * const handler = createHandler(readConfig({ ROWS_TABLE: "csv-row-counts" }));
+ * ```
+ */
+export function createHandler(config: Config): Handler<unknown, Result> {
+  const s3 = new S3Client({
+    region: config.region,
+    credentials: config.credentials,
+    endpoint: config.s3Endpoint,
+    forcePathStyle: config.forcePathStyle,
+  });
+  const dynamodb = config.table
+    ? new DynamoDBClient({
+      region: config.region,
+      credentials: config.credentials,
+      endpoint: config.dynamodbEndpoint,
+    })
+    : undefined;
+
+  async function countObject(ref: S3ObjectRef, context: Context): Promise<Outcome> {
+    const { bucket, key } = ref;
+    if (!ref.eventName.startsWith("ObjectCreated:")) {
+      return { bucket, key, status: "skipped", reason: `event ${ref.eventName} is not an upload` };
+    }
+    if (!isCsvKey(key)) return { bucket, key, status: "skipped", reason: "not a .csv key" };
+    let object;
+    try {
+      object = await s3.send(
+        new GetObjectCommand({
+          Bucket: bucket,
+          Key: key,
+          ...(ref.etag ? { IfMatch: `"${ref.etag}"` } : {}),
+          ...(ref.versionId ? { VersionId: ref.versionId } : {}),
+        }),
+      );
+    } catch (err) {
+      // The upload this event announced was replaced or deleted since: the
+      // newer upload has its own event, and a deleted file has nothing to count.
+      const status = err instanceof S3ServiceException ? err.$metadata.httpStatusCode : 0;
+      if (status === 412 || (err as Error).name === "NoSuchKey") {
+        const reason = status === 412
+          ? `replaced since the event (ETag is no longer ${ref.etag})`
+          : "deleted since the event";
+        return { bucket, key, status: "skipped", reason };
+      }
+      throw err;
+    }
+    const counted = await countRows(object.Body as AsyncIterable<Uint8Array>, {
+      header: config.header,
+    });
+    const count: RowCount = {
+      bucket,
+      key,
+      ...counted,
+      etag: (object.ETag ?? ref.etag ?? "").replace(/^"|"$/g, ""),
+      versionId: object.VersionId ?? ref.versionId,
+      processedAt: new Date().toISOString(),
+      requestId: context.awsRequestId,
+    };
+    // No table: the log line of this outcome is the record (CloudWatch keeps it).
+    const saved = dynamodb ? await saveCount(dynamodb, config.table!, count) : "written";
+    return { bucket, key, status: saved === "written" ? "counted" : "duplicate", count };
+  }
+
+  return async (event, context) => {
+    const outcomes: Outcome[] = [];
+    const failures: string[] = [];
+    // One by one: a Lambda has little memory, and each count streams a whole file.
+    for (const ref of s3Objects(event)) {
+      try {
+        const outcome = await countObject(ref, context);
+        log({ message: outcome.status, requestId: context.awsRequestId, ...outcome });
+        outcomes.push(outcome);
+      } catch (err) {
+        const reason = `Cannot count rows of s3://${ref.bucket}/${ref.key}: ${
+          (err as Error).message.replace(/^Cannot count rows: /, "")
+        }`;
+        log({
+          message: "failed",
+          requestId: context.awsRequestId,
+          bucket: ref.bucket,
+          key: ref.key,
+          reason,
+        });
+        failures.push(reason);
+      }
+    }
+    // Fail the invocation (Lambda retries it) only after trying every record:
+    // the ones that worked are not counted twice on the retry.
+    if (failures.length > 0) throw new Error(failures.join("; "));
+    return { outcomes };
+  };
+}
+
+let cached: Handler<unknown, Result> | undefined;
+
+/** The Lambda entry point (`_HANDLER=exercises/03/handler.handler`): config from env vars. */
+export function handler(event: unknown, context: Context): Promise<Result> {
+  cached ??= createHandler(readConfig());
+  return cached(event, context);
+}
