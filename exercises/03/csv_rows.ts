@@ -45,6 +45,14 @@ const reasons: Record<string, string> = {
 
 const fields = (n: number) => `${n} field${n === 1 ? "" : "s"}`;
 
+function quotedCrlfs(record: string[]): number {
+  let count = 0;
+  for (const field of record) {
+    for (let i = field.indexOf("\r\n"); i !== -1; i = field.indexOf("\r\n", i + 2)) count++;
+  }
+  return count;
+}
+
 /**
  * Counts the data rows of a CSV (RFC 4180: quoted commas and newlines, `""`
  * escapes, CRLF, LF or CR line endings, even mixed, optional UTF-8 BOM and trailing newline). Lines that
@@ -69,35 +77,34 @@ export async function countRows(
     );
   }
   let records = 0, columns = 0, bytes = 0;
-  // csv-parse only reports the line where a record ends: the next one starts
-  // after it and any skipped empty lines. It counts a quoted CRLF as two lines.
+  // csv-parse only tells the line where a record ends: the next one starts
+  // after it and the empty lines skipped since. It counts a quoted CRLF as two.
   let endLine = 0, emptyLines = 0, extraLines = 0;
-  const startLine = (info: { lines: number; empty_lines: number }) =>
-    endLine - extraLines + 1 + info.empty_lines - emptyLines;
+  const startLine = (emptyNow: number) => endLine - extraLines + 1 + emptyNow - emptyLines;
   const parser = parse({
     bom: true,
-    record_delimiter: ["\r\n", "\n", "\r"], // per line: csv-parse would keep the first one it sees
+    record_delimiter: ["\r\n", "\n", "\r"], // any, per line: csv-parse keeps the first it sees
     skip_empty_lines: true,
     relax_column_count: true, // checked below, so whitespace-only lines can be skipped
     max_record_size: maxRecordBytes,
   });
-  // A "data" listener runs as each record is parsed (parser.info is current)
-  // and is faster than on_record, which builds an info object per record.
+  // A "data" listener runs as each record is parsed (parser.info is current),
+  // and costs less than on_record, which builds an info object per record.
   parser.on("data", (record: string[]) => {
+    const { lines, empty_lines } = parser.info;
+    const line = startLine(empty_lines);
     if (record.length > 1 || record[0].trim() !== "") {
       if (records++ === 0) columns = record.length;
       else if (record.length !== columns) {
         const first = header ? "the header" : "the first record";
         const reason = `has ${fields(record.length)}, ${first} has ${columns}`;
-        parser.destroy(new CsvError(startLine(parser.info), reason));
+        parser.destroy(new CsvError(line, reason));
         return;
       }
     }
-    for (const field of record) {
-      for (let i = field.indexOf("\r\n"); i !== -1; i = field.indexOf("\r\n", i + 2)) extraLines++;
-    }
-    endLine = parser.info.lines;
-    emptyLines = parser.info.empty_lines;
+    if (lines - extraLines > line) extraLines += quotedCrlfs(record); // a multi-line record
+    endLine = lines;
+    emptyLines = empty_lines;
   });
   async function* tally() {
     for await (const chunk of source) {
@@ -109,11 +116,10 @@ export async function countRows(
     await pipeline(tally(), parser);
   } catch (err) {
     if (!(err instanceof ParseError)) throw err;
-    const info = err as unknown as { lines: number; empty_lines: number };
     const reason = err.code === "CSV_MAX_RECORD_SIZE"
       ? `starts a record longer than ${maxRecordBytes} bytes, probably an unclosed quote`
       : reasons[err.code] ?? `is not valid CSV: ${err.message}`;
-    throw new CsvError(startLine(info), reason);
+    throw new CsvError(startLine(err.empty_lines as number), reason);
   }
   return { rows: header ? Math.max(records - 1, 0) : records, columns, bytes };
 }

@@ -49,6 +49,25 @@ export interface FunctionOptions {
   timeoutSeconds?: number;
   /** Echo each log line (for demos). */
   onLog?: (line: string) => void;
+  /**
+   * Mount the code and Deno's cache read-only for the function, as /var/task
+   * is in Lambda (only /tmp stays writable): a write elsewhere fails. Uses a
+   * private mount namespace (`unshare --mount`), so it needs root. Default false.
+   */
+  readOnly?: boolean;
+}
+
+// Runs "$@" after bind-mounting each directory of $RO_DIRS (colon-separated)
+// read-only, inside the private mount namespace unshare made.
+const READ_ONLY_SCRIPT = `set -e
+IFS=:
+for d in $RO_DIRS; do mount --bind "$d" "$d" && mount -o remount,bind,ro "$d"; done
+unset IFS
+exec "$@"`;
+
+async function denoDir(): Promise<string> {
+  const out = await new Deno.Command(Deno.execPath(), { args: ["info", "--json"] }).output();
+  return JSON.parse(new TextDecoder().decode(out.stdout)).denoDir;
 }
 
 /** The emulator binary `make services` built (infra/services.sh installs it if missing). */
@@ -114,21 +133,19 @@ export async function startFunction(
   handler: string,
   options: FunctionOptions = {},
 ): Promise<LambdaFunction> {
-  const { env = {}, name = "function", timeoutSeconds = 60, onLog } = options;
+  const { env = {}, name = "function", timeoutSeconds = 60, onLog, readOnly = false } = options;
   const rie = await emulatorPath();
   const port = freePort();
-  const child = new Deno.Command(rie, {
+  const wrap = readOnly ? ["--mount", "sh", "-c", READ_ONLY_SCRIPT, "sh", rie] : [];
+  const child = new Deno.Command(readOnly ? "unshare" : rie, {
     args: [
+      ...wrap,
       "--runtime-interface-emulator-address",
       `127.0.0.1:${port}`,
       "--runtime-api-address",
       `127.0.0.1:${freePort()}`,
-      Deno.execPath(),
-      "run",
-      "-A",
-      "--frozen",
-      "--cached-only",
-      `${ROOT}infra/lambda/bootstrap.ts`,
+      // The image's bootstrap script: the same flags and permissions as in Lambda.
+      `${ROOT}infra/lambda/bootstrap`,
     ],
     cwd: ROOT,
     env: {
@@ -140,6 +157,8 @@ export async function startFunction(
       ...env,
       _HANDLER: handler,
       LAMBDA_TASK_ROOT: ROOT,
+      DENO: Deno.execPath(),
+      ...(readOnly ? { RO_DIRS: `${ROOT.replace(/\/$/, "")}:${await denoDir()}` } : {}),
       AWS_LAMBDA_FUNCTION_NAME: name,
       AWS_LAMBDA_FUNCTION_TIMEOUT: String(timeoutSeconds),
       NO_COLOR: "1",

@@ -94,3 +94,14 @@ Deno.test("startFunction() reports a handler that outlives its timeout as failed
     await fn.stop();
   }
 });
+
+Deno.test("the bootstrap runs from a read-only task root and cache, writing only to /tmp", async () => {
+  const fn = await startFunction("infra/lambda/testdata/echo.write", { readOnly: true });
+  try {
+    const result = await fn.invoke({});
+    assert.ok(result.ok, `${JSON.stringify(result)}\n${fn.logs.tail()}`);
+    assert.deepEqual(result.result, { tmp: "written", taskRoot: "NotCapable" });
+  } finally {
+    await fn.stop();
+  }
+});

@@ -46,7 +46,7 @@ export async function startS3Trigger(
   handler: string,
   options: TriggerOptions = {},
 ): Promise<S3Trigger> {
-  const { env = {}, name, timeoutSeconds, onLog, ...relayOptions } = options;
+  const { env = {}, name, timeoutSeconds, onLog, readOnly, ...relayOptions } = options;
   let fn: LambdaFunction | undefined;
   const relay = startS3Relay({
     ...relayOptions,
@@ -68,6 +68,7 @@ export async function startS3Trigger(
       name,
       timeoutSeconds,
       onLog,
+      readOnly,
     });
   } catch (err) {
     await server.stop();

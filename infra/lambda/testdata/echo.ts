@@ -28,3 +28,20 @@ export function fail(event: { what?: string }): Promise<never> {
 export function hang(): Promise<never> {
   return new Promise(() => setInterval(() => {}, 1_000));
 }
+
+/** Writes a file in /tmp and tries one in the task root; says what happened. */
+export async function write(): Promise<{ tmp: string; taskRoot: string }> {
+  const attempt = async (path: string) => {
+    try {
+      await Deno.writeTextFile(path, "x");
+      await Deno.remove(path);
+      return "written";
+    } catch (err) {
+      return (err as Error).name;
+    }
+  };
+  return {
+    tmp: await attempt(`/tmp/drills-write-${crypto.randomUUID()}`),
+    taskRoot: await attempt(`${Deno.env.get("LAMBDA_TASK_ROOT")}/drills-write-test`),
+  };
+}
