@@ -31,6 +31,8 @@ export type Invocation =
 export interface LambdaFunction {
   /** The invoke URL, the same path as the Lambda Invoke API. */
   url: string;
+  /** The emulator's process id (the runtime is its child). */
+  pid: number;
   /** The emulator's and the function's output, line by line. */
   logs: Lines;
   /** Invokes with `event`; waits for the invocations queued before it. */
@@ -192,6 +194,7 @@ export async function startFunction(
   let queue: Promise<unknown> = Promise.resolve();
   return {
     url,
+    pid: child.pid,
     logs,
     invoke(event) {
       const next = queue.then(() => invokeUrl(url, event));
