@@ -1,0 +1,294 @@
+#!/usr/bin/env bash
+# Deploys a Lambda exercise (03, 09) to AWS as a container image, with its S3
+# trigger. exercises/NN/deploy.sh sets the settings and calls this; it cannot
+# be tried without an AWS account, so read it before you run it.
+#
+# Usage: infra/lambda/deploy.sh bucket NAME...             create each S3 bucket unless it exists
+#        infra/lambda/deploy.sh function [NAME=VALUE...]   build, push and deploy the function;
+#                                                          each NAME=VALUE is one of its env vars
+#
+# Needs the AWS CLI v2 (credentials for the account, e.g. AWS_PROFILE) and
+# Docker with buildx, from the repo root or anywhere. Every step can be run
+# again: what exists is kept (repository, role, bucket, permission) or
+# replaced by the new version (image, code, configuration, role policy,
+# trigger). What `function` does:
+#
+#   1. ECR repository (made if missing); docker build --provenance=false
+#      --platform linux/amd64 (or arm64), log in to ECR, push; the function
+#      then runs the pushed image by digest, not by tag.
+#   2. IAM role (made if missing) that Lambda may assume
+#      (infra/lambda/trust-policy.json), and its one inline policy: POLICY_FILE
+#      with each {{NAME}} replaced by the value of the variable NAME.
+#   3. The function (package type Image): created, or its code then its
+#      configuration updated, waiting until Lambda has applied each.
+#   4. The trigger: S3 may invoke the function (for this bucket, in this
+#      account only), and the bucket sends ObjectCreated events for keys
+#      ending in TRIGGER_SUFFIX to it. This REPLACES the bucket's whole
+#      notification configuration: give the function a bucket of its own.
+#   5. S3 invokes asynchronously: a failed invocation is retried MAX_RETRIES
+#      times, then dropped; the function's log keeps each failure and why.
+#
+# Settings (env vars), with their defaults:
+#   FUNCTION_NAME    required; the function's name
+#   DOCKERFILE       required; the image's Dockerfile, relative to the repo root
+#   POLICY_FILE      required; the role's inline policy, relative to the repo root
+#   TRIGGER_BUCKET   required; the bucket whose new objects invoke the function
+#   TRIGGER_SUFFIX   "" (every key); else only keys ending so (case-sensitive)
+#   AWS_REGION       AWS_DEFAULT_REGION, else the region of the CLI's profile
+#   AWS_ACCOUNT_ID   the account of the credentials (aws sts get-caller-identity)
+#   ARCHITECTURE     x86_64 (image built for linux/amd64), or arm64 (linux/arm64)
+#   MEMORY_MB        512
+#   TIMEOUT_SECONDS  60
+#   MAX_RETRIES      2 (0 to 2)
+#   ECR_REPOSITORY   $FUNCTION_NAME
+#   ROLE_NAME        $FUNCTION_NAME-role
+#   IMAGE_TAG        the build's UTC time, YYYYmmdd-HHMMSS
+#
+# Placeholders in POLICY_FILE: {{AWS_REGION}}, {{AWS_ACCOUNT_ID}},
+# {{FUNCTION_NAME}}, and any exported variable (the bucket and table names
+# that exercises/NN/deploy.sh exports). An unset one stops the deploy before
+# anything is built.
+#
+# To remove it all again: aws lambda delete-function --function-name F;
+# aws iam delete-role-policy --role-name F-role --policy-name F; aws iam
+# delete-role --role-name F-role; aws ecr delete-repository --force
+# --repository-name F; aws logs delete-log-group --log-group-name
+# /aws/lambda/F; then the exercise's buckets (aws s3 rb --force s3://B) and table.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+# No pager: the CLI's output goes to this script, not to a terminal.
+export AWS_PAGER=""
+
+say() { printf '%s\n' "$*" >&2; }
+die() {
+  say "deploy: $*"
+  exit 1
+}
+need() { command -v "$1" >/dev/null 2>&1 || die "'$1' is not on PATH: $2"; }
+
+# The region and account, once; exported so every aws call and the policy use them.
+resolve_account() {
+  need aws "install the AWS CLI v2 (https://docs.aws.amazon.com/cli/)"
+  AWS_REGION=${AWS_REGION:-${AWS_DEFAULT_REGION:-$(aws configure get region 2>/dev/null || true)}}
+  [ -n "$AWS_REGION" ] || die "no AWS region: set AWS_REGION (e.g. AWS_REGION=ap-south-1)"
+  export AWS_REGION AWS_DEFAULT_REGION=$AWS_REGION
+  if [ -z "${AWS_ACCOUNT_ID:-}" ]; then
+    AWS_ACCOUNT_ID=$(aws sts get-caller-identity --query Account --output text) ||
+      die "the AWS CLI has no working credentials (aws sts get-caller-identity failed)"
+  fi
+  export AWS_ACCOUNT_ID
+}
+
+# json_safe WHAT VALUE: VALUE goes into JSON as it is, so it may hold no quote,
+# backslash or control character.
+json_safe() {
+  if [[ $2 == *[\"\\]* || $2 =~ [[:cntrl:]] ]]; then
+    die "$1 has a quote, backslash or control character: \"$2\""
+  fi
+}
+
+# check_int NAME VALUE MIN MAX: VALUE is a whole number from MIN to MAX.
+check_int() {
+  if ! [[ $2 =~ ^[0-9]{1,6}$ ]] || [ "$2" -lt "$3" ] || [ "$2" -gt "$4" ]; then
+    die "$1 is a whole number from $3 to $4, not '$2'"
+  fi
+}
+
+# retry_on PATTERN COMMAND...: COMMAND, again every 5 s (up to 12 times) while
+# it fails with an error matching PATTERN: AWS has not propagated something
+# yet (a new role, a new permission). Its output goes to stdout.
+retry_on() {
+  local pattern=$1 out tries=1
+  shift
+  until out=$("$@" 2>&1); do
+    if [ "$tries" -ge 12 ] || ! grep -qE "$pattern" <<<"$out"; then
+      die "$1 $2 $3 failed: $out"
+    fi
+    say "  not propagated yet, trying again in 5 s"
+    sleep 5
+    tries=$((tries + 1))
+  done
+  printf '%s\n' "$out"
+}
+
+# --- bucket --------------------------------------------------------------------
+
+check_bucket_name() {
+  [[ $1 =~ ^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$ ]] ||
+    die "'$1' is not a valid S3 bucket name (3-63 of a-z 0-9 . -)"
+}
+
+# ensure_bucket NAME: creates the bucket in AWS_REGION unless it exists. New
+# buckets block public access by default.
+ensure_bucket() {
+  local bucket=$1
+  check_bucket_name "$bucket"
+  if aws s3api head-bucket --bucket "$bucket" >/dev/null 2>&1; then
+    say "bucket $bucket: exists"
+    return
+  fi
+  # A 403 on head-bucket (someone else's bucket) fails here, with S3's reason.
+  if [ "$AWS_REGION" = us-east-1 ]; then
+    aws s3api create-bucket --bucket "$bucket" >/dev/null
+  else
+    aws s3api create-bucket --bucket "$bucket" \
+      --create-bucket-configuration "LocationConstraint=$AWS_REGION" >/dev/null
+  fi
+  aws s3api wait bucket-exists --bucket "$bucket"
+  say "bucket $bucket: created in $AWS_REGION"
+}
+
+# --- function ------------------------------------------------------------------
+
+# render_policy FILE: FILE with each {{NAME}} replaced by the value of NAME.
+render_policy() {
+  local file=$1 text name value
+  [ -f "$file" ] || die "POLICY_FILE $file does not exist"
+  text=$(<"$file")
+  while IFS= read -r name; do
+    [ -n "$name" ] || continue
+    [ -n "${!name+set}" ] || die "$file uses {{$name}}, but $name is not set"
+    value=${!name}
+    json_safe "$name (in $file)" "$value"
+    text=${text//"{{$name}}"/"$value"}
+  done < <(grep -oE '\{\{[A-Za-z_][A-Za-z0-9_]*\}\}' "$file" | tr -d '{}' | sort -u)
+  printf '%s' "$text"
+}
+
+# environment_json NAME=VALUE...: the --environment argument of Lambda.
+environment_json() {
+  local pair name value vars=""
+  for pair in "$@"; do
+    [[ $pair == *=* ]] || die "expected NAME=VALUE for the function's environment, got '$pair'"
+    name=${pair%%=*}
+    value=${pair#*=}
+    [[ $name =~ ^[A-Za-z][A-Za-z0-9_]*$ ]] || die "'$name' is not an env var name"
+    json_safe "$name" "$value"
+    vars+="${vars:+,}\"$name\":\"$value\""
+  done
+  printf '{"Variables":{%s}}' "$vars"
+}
+
+deploy_function() {
+  local name=${FUNCTION_NAME:-} dockerfile=${DOCKERFILE:-} policy_file=${POLICY_FILE:-}
+  local bucket=${TRIGGER_BUCKET:-} suffix=${TRIGGER_SUFFIX:-}
+  [ -n "$name" ] || die "set FUNCTION_NAME"
+  [[ $name =~ ^[A-Za-z0-9_-]{1,64}$ ]] || die "FUNCTION_NAME '$name' is not a Lambda function name"
+  [ -n "$dockerfile" ] || die "set DOCKERFILE (e.g. exercises/03/Dockerfile)"
+  [ -n "$policy_file" ] || die "set POLICY_FILE (e.g. exercises/03/iam-policy.json)"
+  [ -n "$bucket" ] || die "set TRIGGER_BUCKET"
+  check_bucket_name "$bucket"
+  json_safe TRIGGER_SUFFIX "$suffix"
+  local arch=${ARCHITECTURE:-x86_64} memory=${MEMORY_MB:-512} timeout=${TIMEOUT_SECONDS:-60}
+  local retries=${MAX_RETRIES:-2} repo=${ECR_REPOSITORY:-$name} role=${ROLE_NAME:-$name-role}
+  local tag=${IMAGE_TAG:-$(date -u +%Y%m%d-%H%M%S)} platform
+  case $arch in
+  x86_64) platform=linux/amd64 ;;
+  arm64) platform=linux/arm64 ;;
+  *) die "ARCHITECTURE is x86_64 or arm64, not '$arch'" ;;
+  esac
+  check_int MEMORY_MB "$memory" 128 10240
+  check_int TIMEOUT_SECONDS "$timeout" 1 900
+  check_int MAX_RETRIES "$retries" 0 2
+  need docker "install Docker (with buildx) to build the image"
+  resolve_account
+  cd "$ROOT"
+  [ -f "$dockerfile" ] || die "DOCKERFILE $dockerfile does not exist"
+  export FUNCTION_NAME=$name
+  # Both before anything is built: a missing placeholder or a bad value stops here.
+  local policy environment
+  policy=$(render_policy "$policy_file")
+  environment=$(environment_json "$@")
+
+  # 1. The image, in ECR.
+  local registry="$AWS_ACCOUNT_ID.dkr.ecr.$AWS_REGION.amazonaws.com" digest image
+  if ! aws ecr describe-repositories --repository-names "$repo" >/dev/null 2>&1; then
+    aws ecr create-repository --repository-name "$repo" \
+      --image-scanning-configuration scanOnPush=true >/dev/null
+    say "ECR repository $repo: created"
+  fi
+  say "building $dockerfile for $platform"
+  docker build --provenance=false --platform "$platform" -f "$dockerfile" \
+    -t "$registry/$repo:$tag" .
+  aws ecr get-login-password | docker login --username AWS --password-stdin "$registry" >/dev/null
+  docker push "$registry/$repo:$tag"
+  digest=$(aws ecr describe-images --repository-name "$repo" --image-ids "imageTag=$tag" \
+    --query 'imageDetails[0].imageDigest' --output text)
+  image="$registry/$repo@$digest"
+  say "image: $image ($tag)"
+
+  # 2. The role the function runs as, and what it may do.
+  local role_arn
+  if ! aws iam get-role --role-name "$role" >/dev/null 2>&1; then
+    aws iam create-role --role-name "$role" \
+      --assume-role-policy-document "file://infra/lambda/trust-policy.json" \
+      --description "Lambda function $name (de-drills)" >/dev/null
+    say "IAM role $role: created"
+  fi
+  aws iam put-role-policy --role-name "$role" --policy-name "$name" --policy-document "$policy"
+  role_arn=$(aws iam get-role --role-name "$role" --query Role.Arn --output text)
+  say "IAM role $role: policy $policy_file put"
+
+  # 3. The function.
+  if aws lambda get-function --function-name "$name" >/dev/null 2>&1; then
+    aws lambda update-function-code --function-name "$name" --image-uri "$image" \
+      --architectures "$arch" >/dev/null
+    aws lambda wait function-updated --function-name "$name"
+    aws lambda update-function-configuration --function-name "$name" --role "$role_arn" \
+      --timeout "$timeout" --memory-size "$memory" --environment "$environment" >/dev/null
+    aws lambda wait function-updated --function-name "$name"
+    say "function $name: code and configuration updated"
+  else
+    # A role made seconds ago is not yet visible to Lambda: retried until it is.
+    retry_on 'cannot be assumed' aws lambda create-function --function-name "$name" \
+      --package-type Image --code "ImageUri=$image" --role "$role_arn" \
+      --architectures "$arch" --timeout "$timeout" --memory-size "$memory" \
+      --environment "$environment" --description "de-drills: $dockerfile" >/dev/null
+    aws lambda wait function-active-v2 --function-name "$name"
+    say "function $name: created"
+  fi
+  local function_arn
+  function_arn=$(aws lambda get-function --function-name "$name" \
+    --query Configuration.FunctionArn --output text)
+
+  # 4. The trigger: S3 may invoke it (this bucket, this account), then the bucket does.
+  local out statement="s3-invoke-$bucket"
+  if ! out=$(aws lambda add-permission --function-name "$name" --statement-id "$statement" \
+    --action lambda:InvokeFunction --principal s3.amazonaws.com \
+    --source-arn "arn:aws:s3:::$bucket" --source-account "$AWS_ACCOUNT_ID" 2>&1); then
+    grep -q 'already exists' <<<"$out" || die "aws lambda add-permission failed: $out"
+  fi
+  local filter=""
+  [ -z "$suffix" ] ||
+    filter=",\"Filter\":{\"Key\":{\"FilterRules\":[{\"Name\":\"suffix\",\"Value\":\"$suffix\"}]}}"
+  # S3 checks that it may invoke the function, which can lag add-permission.
+  retry_on 'Unable to validate' aws s3api put-bucket-notification-configuration \
+    --bucket "$bucket" --notification-configuration \
+    "{\"LambdaFunctionConfigurations\":[{\"Id\":\"$name\",\"LambdaFunctionArn\":\"$function_arn\",\"Events\":[\"s3:ObjectCreated:*\"]$filter}]}" \
+    >/dev/null
+  say "trigger: s3://$bucket/*${suffix} (ObjectCreated) -> $name"
+
+  # 5. Retries of the asynchronous invocations S3 makes.
+  aws lambda put-function-event-invoke-config --function-name "$name" \
+    --maximum-retry-attempts "$retries" >/dev/null
+  say "deployed: $function_arn"
+  say "its log:  aws logs tail /aws/lambda/$name --follow"
+}
+
+main() {
+  local cmd=${1:-}
+  [ $# -gt 0 ] && shift
+  case $cmd in
+  bucket)
+    [ $# -gt 0 ] || die "usage: infra/lambda/deploy.sh bucket NAME..."
+    resolve_account
+    local bucket
+    for bucket in "$@"; do ensure_bucket "$bucket"; done
+    ;;
+  function) deploy_function "$@" ;;
+  *) die "usage: infra/lambda/deploy.sh bucket NAME... | function [NAME=VALUE...]" ;;
+  esac
+}
+
+main "$@"
