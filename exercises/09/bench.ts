@@ -1,0 +1,172 @@
+/**
+ * `make bench` for exercise 09: the Polars transform against the same
+ * transform in plain TypeScript (reference.ts) on the same input, in the
+ * same run (MB of input per second); the whole invocation under the
+ * emulator (read from S3, transform, write); and the cold start (emulator
+ * start → first response) against the bare Deno runtime's.
+ *
+ * BENCH_JSON_MB sets the input size (default 64 MiB of NDJSON).
+ *
+ * @module
+ */
+import {
+  DeleteBucketCommand,
+  DeleteObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+} from "@aws-sdk/client-s3";
+import { report } from "../../infra/bench/measure.ts";
+import { startFunction } from "../../infra/lambda/emulator.ts";
+import { ensureBucket } from "../../infra/lambda/upload.ts";
+import { readAwsSettings } from "../../infra/lambda/aws.ts";
+import { transformOrders } from "./transform.ts";
+import { transformOrdersPlain } from "./reference.ts";
+
+const MB = Number(Deno.env.get("BENCH_JSON_MB") ?? 64);
+const RUNS = 3;
+const say = (line: string) => console.error(line);
+
+/** ~`mb` MiB of NDJSON orders, string customer ids (Polars reads them without a fallback). */
+function generate(mb: number): Uint8Array {
+  const lines: string[] = [];
+  let bytes = 0;
+  for (let i = 0; bytes < mb * 1024 * 1024; i++) {
+    const line = JSON.stringify({
+      order_id: `o-${i}`,
+      customer_id: `c-${(i * 7919) % 20_000}`,
+      amount: ((i * 104729) % 3_000_000) / 100,
+      currency: "INR",
+      created_at: new Date(Date.UTC(2026, 10, 1) + (i % 2_592_000) * 1000).toISOString(),
+    });
+    lines.push(line);
+    bytes += line.length + 1;
+  }
+  return new TextEncoder().encode(lines.join("\n") + "\n");
+}
+
+/** The best of `RUNS` timings of `fn`, in seconds. */
+function best(fn: () => void): number {
+  let fastest = Infinity;
+  for (let i = 0; i < RUNS; i++) {
+    const t = performance.now();
+    fn();
+    fastest = Math.min(fastest, (performance.now() - t) / 1000);
+  }
+  return fastest;
+}
+
+/** Emulator start → first answer to `event`, in ms. */
+async function coldStart(handler: string, event: unknown, env: Record<string, string> = {}) {
+  const started = performance.now();
+  const fn = await startFunction(handler, { env, timeoutSeconds: 300 });
+  try {
+    const first = await fn.invoke(event);
+    const ms = performance.now() - started;
+    if (!first.ok) throw new Error(`${handler}: ${first.error.errorMessage}`);
+    return { ms, fn };
+  } catch (err) {
+    await fn.stop();
+    throw err;
+  }
+}
+
+const input = generate(MB);
+const mb = input.length / 1024 / 1024;
+say(`input: ${mb.toFixed(1)} MiB of NDJSON`);
+
+// The transform alone, same input, same process.
+let reader = "";
+const polarsSeconds = best(() => {
+  reader = transformOrders(input).reader;
+});
+const plainSeconds = best(() => transformOrdersPlain(input));
+if (reader !== "polars") throw new Error(`the Polars path fell back to the ${reader} reader`);
+const same = new TextDecoder().decode(transformOrders(input).ndjson) ===
+  new TextDecoder().decode(transformOrdersPlain(input).ndjson);
+if (!same) throw new Error("Polars and plain TypeScript disagree");
+say(
+  `transform, best of ${RUNS}: Polars ${polarsSeconds.toFixed(2)} s, plain TypeScript ${
+    plainSeconds.toFixed(2)
+  } s`,
+);
+
+// The whole invocation under the emulator, and cold starts.
+const aws = readAwsSettings();
+const s3 = new S3Client({
+  region: aws.region,
+  credentials: aws.credentials,
+  endpoint: aws.s3Endpoint,
+  forcePathStyle: true,
+});
+const stamp = Date.now();
+const source = `bench-ex09-raw-${stamp}`;
+const output = `bench-ex09-out-${stamp}`;
+try {
+  for (const bucket of [source, output]) await ensureBucket(s3, bucket);
+  await s3.send(new PutObjectCommand({ Bucket: source, Key: "small.json", Body: "[]" }));
+  await s3.send(new PutObjectCommand({ Bucket: source, Key: "big.ndjson", Body: input }));
+
+  const bare = await coldStart("infra/lambda/testdata/echo.echo", {});
+  await bare.fn.stop();
+  const cold = await coldStart("exercises/09/handler.handler", {
+    bucket: source,
+    key: "small.json",
+  }, {
+    OUTPUT_BUCKET: output,
+  });
+  let invokeSeconds = Infinity;
+  try {
+    for (let i = 0; i < RUNS; i++) {
+      const result = await cold.fn.invoke({ bucket: source, key: "big.ndjson" });
+      if (!result.ok) throw new Error(result.error.errorMessage);
+      invokeSeconds = Math.min(invokeSeconds, result.ms / 1000);
+    }
+  } finally {
+    await cold.fn.stop();
+  }
+  say(
+    `cold start: bare runtime ${bare.ms.toFixed(0)} ms, exercise 09 ${cold.ms.toFixed(0)} ms; ` +
+      `warm invocation on ${mb.toFixed(0)} MiB: ${invokeSeconds.toFixed(2)} s`,
+  );
+
+  const row = { exercise: "09" };
+  report({
+    ...row,
+    metric: `transform ${mb.toFixed(0)} MiB NDJSON (Polars)`,
+    unit: "MB/s",
+    ours: mb / polarsSeconds,
+    reference: mb / plainSeconds,
+    referenceTool: "same transform, plain TypeScript",
+    higherIsBetter: true,
+  });
+  report({
+    ...row,
+    metric: `invocation: S3 read + transform + S3 write, ${mb.toFixed(0)} MiB`,
+    unit: "MB/s",
+    ours: mb / invokeSeconds,
+    reference: mb / plainSeconds,
+    referenceTool: "plain TypeScript transform alone",
+    higherIsBetter: true,
+  });
+  report({
+    ...row,
+    metric: "cold start (emulator start → first response)",
+    unit: "ms",
+    ours: cold.ms,
+    reference: bare.ms,
+    referenceTool: "bare Deno runtime (echo handler)",
+    higherIsBetter: false,
+  });
+} finally {
+  for (const bucket of [source, output]) {
+    const listed = await s3.send(new ListObjectsV2Command({ Bucket: bucket })).catch(() =>
+      undefined
+    );
+    for (const o of listed?.Contents ?? []) {
+      await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: o.Key! }));
+    }
+    await s3.send(new DeleteBucketCommand({ Bucket: bucket })).catch(() => undefined);
+  }
+  s3.destroy();
+}
