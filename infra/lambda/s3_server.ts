@@ -23,8 +23,8 @@ export interface ThrowawayS3 {
 }
 
 /**
- * Starts versitygw on a free loopback port with `--event-webhook-url`, and
- * waits until its health endpoint answers.
+ * Starts versitygw on loopback `port` (0, the default: a free one) with
+ * `--event-webhook-url`, and waits until its health endpoint answers.
  *
  * @example
  * ```ts
@@ -36,15 +36,17 @@ export interface ThrowawayS3 {
  * }
  * ```
  */
-export async function startS3Server(webhookUrl: string): Promise<ThrowawayS3> {
+export async function startS3Server(webhookUrl: string, port = 0): Promise<ThrowawayS3> {
   const bin = await new Deno.Command(`${ROOT}infra/services.sh`, {
     args: ["bin", "versitygw"],
     stderr: "inherit",
   }).output();
   if (!bin.success) throw new Error("Cannot install versitygw");
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = listener.addr.port;
-  listener.close();
+  if (port === 0) {
+    const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    port = listener.addr.port;
+    listener.close();
+  }
   const dir = await Deno.makeTempDir({ prefix: "drills-s3-" });
   await Deno.mkdir(`${dir}/data`);
   await Deno.mkdir(`${dir}/meta`);

@@ -14,6 +14,16 @@
  *   await trigger.stop();
  * }
  * ```
+ * As a program, for trying a function by hand: the function's settings come
+ * from your env (e.g. ROWS_TABLE), the trigger's from TRIGGER_BUCKET,
+ * TRIGGER_SUFFIX, TRIGGER_S3_PORT (default 7071) and TRIGGER_FAILED_FILE
+ * (default `failed-events.jsonl`). Ctrl-C stops it.
+ *
+ * ```sh
+ * TRIGGER_BUCKET=csv-uploads deno run -A infra/lambda/s3_trigger.ts exercises/03/handler.handler
+ * S3_ENDPOINT=http://127.0.0.1:7071 deno run -A infra/lambda/upload.ts csv-uploads my.csv
+ * ```
+ *
  * @module
  */
 import { type FunctionOptions, type LambdaFunction, startFunction } from "./emulator.ts";
@@ -30,13 +40,17 @@ export interface S3Trigger {
   stop(): Promise<void>;
 }
 
-/** Options: the function's, and the relay's filter and retries. */
+/** Options: the function's, the relay's filter and retries, and the S3 server's port. */
 export type TriggerOptions =
   & FunctionOptions
   & Pick<
     RelayOptions,
     "bucket" | "suffix" | "retries" | "retryDelayMs" | "failedFile" | "onDelivery"
-  >;
+  >
+  & {
+    /** The S3 server's port. Default 0: a free one. */
+    s3Port?: number;
+  };
 
 /**
  * Starts the three. The function gets `S3_ENDPOINT` set to this S3 server,
@@ -46,7 +60,7 @@ export async function startS3Trigger(
   handler: string,
   options: TriggerOptions = {},
 ): Promise<S3Trigger> {
-  const { env = {}, name, timeoutSeconds, onLog, readOnly, ...relayOptions } = options;
+  const { env = {}, name, timeoutSeconds, onLog, readOnly, s3Port = 0, ...relayOptions } = options;
   let fn: LambdaFunction | undefined;
   const relay = startS3Relay({
     ...relayOptions,
@@ -57,7 +71,7 @@ export async function startS3Trigger(
   });
   let server;
   try {
-    server = await startS3Server(relay.url);
+    server = await startS3Server(relay.url, s3Port);
   } catch (err) {
     await relay.close();
     throw err;
@@ -86,4 +100,41 @@ export async function startS3Trigger(
       await started.stop();
     },
   };
+}
+
+if (import.meta.main) {
+  const handler = Deno.args[0];
+  if (!handler) {
+    console.error("usage: deno run -A infra/lambda/s3_trigger.ts <module>.<export>");
+    Deno.exit(2);
+  }
+  const env = (name: string) => Deno.env.get(name)?.trim() || undefined;
+  const port = Number(env("TRIGGER_S3_PORT") ?? 7071);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) {
+    console.error(
+      `Cannot use 'TRIGGER_S3_PORT' as it is not a port: current value is "${
+        env("TRIGGER_S3_PORT")
+      }"`,
+    );
+    Deno.exit(1);
+  }
+  const failedFile = env("TRIGGER_FAILED_FILE") ?? "failed-events.jsonl";
+  const trigger = await startS3Trigger(handler, {
+    bucket: env("TRIGGER_BUCKET"),
+    suffix: env("TRIGGER_SUFFIX"),
+    failedFile,
+    s3Port: port,
+    onLog: (line) => console.error(`  ${line}`),
+    onDelivery: (d) => console.log(JSON.stringify(d)),
+  });
+  console.error(
+    `s3-trigger: S3 with events on ${trigger.endpoint} → relay ${trigger.relay.url} → ${handler} ` +
+      `under the emulator (${trigger.fn.url}); failed events go to ${failedFile}`,
+  );
+  const stop = async () => {
+    await trigger.stop();
+    Deno.exit(0);
+  };
+  Deno.addSignalListener("SIGINT", stop);
+  Deno.addSignalListener("SIGTERM", stop);
 }
