@@ -11,9 +11,10 @@
 # capacity, partition key `object`, a string: s3://<bucket>/<key>). Then
 # infra/lambda/deploy.sh builds and pushes the image, puts the role and its
 # policy (exercises/03/iam-policy.json: read the upload bucket's objects, put
-# items in the table, write the function's own log), creates or updates the
-# function and connects the bucket's .csv uploads to it. Run it again after a
-# change: it updates in place.
+# items in the table, write the function's own log, send to its failed queue),
+# creates or updates the function, connects the bucket's .csv uploads to it,
+# and makes the SQS queue that keeps each upload's event that still fails
+# after the retries. Run it again after a change: it updates in place.
 #
 # Settings (env vars), with their defaults:
 #   AWS_REGION       AWS_DEFAULT_REGION, else the region of the CLI's profile
@@ -23,18 +24,26 @@
 #   FUNCTION_NAME    drills-ex03-csv-row-counter
 #   MEMORY_MB        512
 #   TIMEOUT_SECONDS  60
-#   ARCHITECTURE, MAX_RETRIES, ECR_REPOSITORY, ROLE_NAME, IMAGE_TAG: as
-#                    infra/lambda/deploy.sh says (x86_64, 2, the function's name, …)
+#   ARCHITECTURE, MAX_RETRIES, FAILED_QUEUE, ECR_REPOSITORY, ROLE_NAME, IMAGE_TAG:
+#                    as infra/lambda/deploy.sh says (x86_64, 2, the function's
+#                    name followed by -failed, the function's name, …)
 #
 # Then (with the bucket and table of your run):
 #   aws s3 cp my.csv s3://csv-uploads-<account id>-<region>/
 #   aws logs tail /aws/lambda/drills-ex03-csv-row-counter --follow
 #   aws dynamodb scan --table-name csv-row-counts
+# and the failures it keeps (14 days): each body is the invocation record,
+# requestContext.condition, responseContext.functionError and requestPayload
+# (the S3 event); receiving one does not delete it:
+#   aws sqs receive-message --queue-url "$(aws sqs get-queue-url \
+#     --queue-name drills-ex03-csv-row-counter-failed --query QueueUrl --output text)" \
+#     --max-number-of-messages 10 --wait-time-seconds 5
 #
 # Two things to know: S3's suffix filter is case-sensitive, so Orders.CSV does
 # not invoke the function (the handler would count it); and an object deleted
 # before the function reads it fails the invocation (S3 answers AccessDenied,
-# not NoSuchKey, as the policy does not allow s3:ListBucket).
+# not NoSuchKey, as the policy does not allow s3:ListBucket), so its event
+# ends up in the failed queue.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)

@@ -16,9 +16,11 @@
 # Makes both buckets unless they exist. Then infra/lambda/deploy.sh builds and
 # pushes the image, puts the role and its policy
 # (exercises/09/iam-policy.json: read the source bucket's objects, write to
-# the output bucket under OUTPUT_PREFIX only, write the function's own log),
-# creates or updates the function and connects the source bucket's .json
-# uploads to it. Run it again after a change: it updates in place.
+# the output bucket under OUTPUT_PREFIX only, write the function's own log,
+# send to its failed queue), creates or updates the function, connects the
+# source bucket's .json uploads to it, and makes the SQS queue that keeps each
+# upload's event that still fails after the retries. Run it again after a
+# change: it updates in place.
 #
 # Settings (env vars), with their defaults:
 #   AWS_REGION       AWS_DEFAULT_REGION, else the region of the CLI's profile
@@ -28,14 +30,21 @@
 #   FUNCTION_NAME    drills-ex09-order-summaries
 #   MEMORY_MB        1024 (Polars works in memory; Lambda gives CPU by memory)
 #   TIMEOUT_SECONDS  60
-#   ARCHITECTURE, MAX_RETRIES, ECR_REPOSITORY, ROLE_NAME, IMAGE_TAG: as
-#                    infra/lambda/deploy.sh says (x86_64, 2, the function's name, …)
+#   ARCHITECTURE, MAX_RETRIES, FAILED_QUEUE, ECR_REPOSITORY, ROLE_NAME, IMAGE_TAG:
+#                    as infra/lambda/deploy.sh says (x86_64, 2, the function's
+#                    name followed by -failed, the function's name, …)
 #
 # Then (with the buckets of your run; the summary of orders.json is
 # <prefix>orders.ndjson):
 #   aws s3 cp orders.json s3://orders-raw-<account id>-<region>/
 #   aws logs tail /aws/lambda/drills-ex09-order-summaries --follow
 #   aws s3 cp s3://orders-summaries-<account id>-<region>/summaries/orders.ndjson -
+# and the failures it keeps (14 days): each body is the invocation record,
+# requestContext.condition, responseContext.functionError and requestPayload
+# (the S3 event); receiving one does not delete it:
+#   aws sqs receive-message --queue-url "$(aws sqs get-queue-url \
+#     --queue-name drills-ex09-order-summaries-failed --query QueueUrl --output text)" \
+#     --max-number-of-messages 10 --wait-time-seconds 5
 #
 # S3's suffix filter is case-sensitive: orders.JSON does not invoke the function.
 set -euo pipefail

@@ -9,9 +9,10 @@
 #
 # Needs the AWS CLI v2 (credentials for the account, e.g. AWS_PROFILE) and
 # Docker with buildx, from the repo root or anywhere. Every step can be run
-# again: what exists is kept (repository, role, bucket, permission) or
+# again: what exists is kept (repository, role, bucket, permission, queue) or
 # replaced by the new version (image, code, configuration, role policy,
-# trigger). What `function` does:
+# trigger, the queue's retention, retries and failure destination). What
+# `function` does:
 #
 #   1. ECR repository (made if missing); docker build --provenance=false
 #      --platform linux/amd64 (or arm64), log in to ECR, push; the function
@@ -26,7 +27,19 @@
 #      ending in TRIGGER_SUFFIX to it. This REPLACES the bucket's whole
 #      notification configuration: give the function a bucket of its own.
 #   5. S3 invokes asynchronously: a failed invocation is retried MAX_RETRIES
-#      times, then dropped; the function's log keeps each failure and why.
+#      times, within 6 h of the event (the default, stated). Then it is not
+#      dropped: Lambda sends its record to the SQS queue FAILED_QUEUE (made if
+#      missing; each message kept 14 days, the most SQS keeps), as the local
+#      relay appends it to its failure file. The function's log also keeps
+#      each failure and why. To read the kept failures:
+#        aws sqs receive-message --queue-url "$(aws sqs get-queue-url \
+#          --queue-name F-failed --query QueueUrl --output text)" \
+#          --max-number-of-messages 10 --wait-time-seconds 5
+#      Each body is Lambda's invocation record: requestContext.condition
+#      (RetriesExhausted, or EventAgeExceeded), responseContext.functionError,
+#      requestPayload (the S3 event). Receiving does not remove a message (it
+#      is hidden for 30 s, then back): aws sqs delete-message --queue-url Q
+#      --receipt-handle R once it is dealt with.
 #
 # Settings (env vars), with their defaults:
 #   FUNCTION_NAME    required; the function's name
@@ -40,20 +53,24 @@
 #   MEMORY_MB        512
 #   TIMEOUT_SECONDS  60
 #   MAX_RETRIES      2 (0 to 2)
+#   FAILED_QUEUE     $FUNCTION_NAME-failed; the SQS queue that keeps failed events
 #   ECR_REPOSITORY   $FUNCTION_NAME
 #   ROLE_NAME        $FUNCTION_NAME-role
 #   IMAGE_TAG        the build's UTC time, YYYYmmdd-HHMMSS
 #
 # Placeholders in POLICY_FILE: {{AWS_REGION}}, {{AWS_ACCOUNT_ID}},
-# {{FUNCTION_NAME}}, and any exported variable (the bucket and table names
-# that exercises/NN/deploy.sh exports). An unset one stops the deploy before
+# {{FUNCTION_NAME}}, {{FAILED_QUEUE_ARN}} (the ARN FAILED_QUEUE has, or will
+# have), and any exported variable (the bucket and table names that
+# exercises/NN/deploy.sh exports). An unset one stops the deploy before
 # anything is built.
 #
 # To remove it all again: aws lambda delete-function --function-name F;
 # aws iam delete-role-policy --role-name F-role --policy-name F; aws iam
 # delete-role --role-name F-role; aws ecr delete-repository --force
 # --repository-name F; aws logs delete-log-group --log-group-name
-# /aws/lambda/F; then the exercise's buckets (aws s3 rb --force s3://B) and table.
+# /aws/lambda/F; aws sqs delete-queue --queue-url "$(aws sqs get-queue-url
+# --queue-name F-failed --query QueueUrl --output text)" (its kept failures go
+# with it); then the exercise's buckets (aws s3 rb --force s3://B) and table.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -183,6 +200,7 @@ deploy_function() {
   local arch=${ARCHITECTURE:-x86_64} memory=${MEMORY_MB:-512} timeout=${TIMEOUT_SECONDS:-60}
   local retries=${MAX_RETRIES:-2} repo=${ECR_REPOSITORY:-$name} role=${ROLE_NAME:-$name-role}
   local tag=${IMAGE_TAG:-$(date -u +%Y%m%d-%H%M%S)} platform
+  local queue=${FAILED_QUEUE:-$name-failed}
   case $arch in
   x86_64) platform=linux/amd64 ;;
   arm64) platform=linux/arm64 ;;
@@ -191,11 +209,16 @@ deploy_function() {
   check_int MEMORY_MB "$memory" 128 10240
   check_int TIMEOUT_SECONDS "$timeout" 1 900
   check_int MAX_RETRIES "$retries" 0 2
+  # A standard queue: Lambda's on-failure destination takes no FIFO queue.
+  [[ $queue =~ ^[A-Za-z0-9_-]{1,80}$ ]] ||
+    die "FAILED_QUEUE '$queue' is not an SQS standard queue name (1-80 of A-Z a-z 0-9 _ -)"
   need docker "install Docker (with buildx) to build the image"
   resolve_account
   cd "$ROOT"
   [ -f "$dockerfile" ] || die "DOCKERFILE $dockerfile does not exist"
   export FUNCTION_NAME=$name
+  # Known before the queue is made (step 5): the policy lets the role send to it.
+  export FAILED_QUEUE_ARN="arn:aws:sqs:$AWS_REGION:$AWS_ACCOUNT_ID:$queue"
   # Both before anything is built: a missing placeholder or a bad value stops here.
   local policy environment
   policy=$(render_policy "$policy_file")
@@ -269,11 +292,32 @@ deploy_function() {
     >/dev/null
   say "trigger: s3://$bucket/*${suffix} (ObjectCreated) -> $name"
 
-  # 5. Retries of the asynchronous invocations S3 makes.
-  aws lambda put-function-event-invoke-config --function-name "$name" \
-    --maximum-retry-attempts "$retries" >/dev/null
+  # 5. The asynchronous invocations S3 makes: retried, then what still fails is kept.
+  local queue_url queue_arn retention=1209600
+  if queue_url=$(aws sqs get-queue-url --queue-name "$queue" \
+    --query QueueUrl --output text 2>/dev/null); then
+    aws sqs set-queue-attributes --queue-url "$queue_url" \
+      --attributes "MessageRetentionPeriod=$retention"
+    say "SQS queue $queue: exists"
+  else
+    queue_url=$(aws sqs create-queue --queue-name "$queue" \
+      --attributes "MessageRetentionPeriod=$retention" --query QueueUrl --output text)
+    say "SQS queue $queue: created"
+  fi
+  queue_arn=$(aws sqs get-queue-attributes --queue-url "$queue_url" \
+    --attribute-names QueueArn --query Attributes.QueueArn --output text)
+  [ "$queue_arn" = "$FAILED_QUEUE_ARN" ] ||
+    die "queue $queue is $queue_arn, but the role's policy lets it send to $FAILED_QUEUE_ARN"
+  # Lambda checks that the role may send to the queue, which can lag put-role-policy.
+  retry_on 'does not have permissions' aws lambda put-function-event-invoke-config \
+    --function-name "$name" --maximum-retry-attempts "$retries" \
+    --maximum-event-age-in-seconds 21600 \
+    --destination-config "{\"OnFailure\":{\"Destination\":\"$queue_arn\"}}" >/dev/null
+  say "failures: retried $retries times, then kept in $queue (14 days)"
   say "deployed: $function_arn"
   say "its log:  aws logs tail /aws/lambda/$name --follow"
+  say "its failures: aws sqs receive-message --queue-url $queue_url" \
+    "--max-number-of-messages 10 --wait-time-seconds 5"
 }
 
 main() {
