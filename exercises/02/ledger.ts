@@ -42,7 +42,11 @@ export class Ledger {
   }
 }
 
-/** Reads every entry of a ledger file (none if it does not exist). */
+/**
+ * Reads every complete entry of a ledger file (none if it does not exist).
+ * A line counts once its newline is there: text after the last newline is a
+ * write still in progress (the consumer may be writing while a test reads).
+ */
 export function readLedger(path: string): Entry[] {
   let text: string;
   try {
@@ -51,7 +55,9 @@ export function readLedger(path: string): Entry[] {
     if (err instanceof Deno.errors.NotFound) return [];
     throw err;
   }
-  return text.split("\n").filter((line) => line !== "").map((line) => JSON.parse(line));
+  const lines = text.split("\n");
+  lines.pop(); // "" after the last newline, or a line not written whole yet
+  return lines.filter((line) => line !== "").map((line) => JSON.parse(line));
 }
 
 /** A message the ledger holds more than once. */

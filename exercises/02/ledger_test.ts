@@ -49,3 +49,14 @@ Deno.test("duplicates() lists messages processed more than once, with the pids, 
     { partition: 0, offset: "10", pids: [1, 2] },
   ]);
 });
+
+Deno.test("readLedger() leaves out a last line that is not written whole yet", async () => {
+  const path = await Deno.makeTempFile({ suffix: ".ndjson" });
+  try {
+    const complete = JSON.stringify({ partition: 0, offset: "1" });
+    await Deno.writeTextFile(path, `${complete}\n{"partition":0,"off`);
+    assert.deepEqual(readLedger(path).map((e) => e.offset), ["1"]);
+  } finally {
+    await Deno.remove(path);
+  }
+});
