@@ -56,7 +56,8 @@ export interface PolarsTransformResult extends TransformResult {
  * NDJSON (blank lines allowed), as bytes (UTF-8, BOM allowed) or text. Each
  * order needs `customer_id` (non-empty string, or integer), `amount` (INR,
  * a non-negative number) and `created_at` (ISO 8601 date-time with `Z` or an
- * offset); other fields are ignored. Empty input gives empty output.
+ * offset); other fields are ignored. Empty input gives empty output. `rows`
+ * is built on first use (the NDJSON is made in Polars, without it).
  *
  * @throws {TransformError} naming the first bad record (and its line, for NDJSON)
  * @example
@@ -87,22 +88,31 @@ export function transformOrders(
   if (orders.height === 0) {
     return { rows: [], ndjson: new Uint8Array(0), customers: 0, orders: 0, reader: used };
   }
-  const { rows, text } = toOutput(summarise(orders));
-  const ndjson = new TextEncoder().encode(text);
-  return { rows, ndjson, customers: rows.length, orders: orders.height, reader: used };
+  const summary = toOutput(summarise(orders));
+  const text: string = summary.select(pl.col("line").str.concat("")).getColumn("line").get(0);
+  const table = summary.drop("line");
+  let rows: CustomerSummary[] | undefined;
+  return {
+    get rows() {
+      return rows ??= toRows(table);
+    },
+    ndjson: new TextEncoder().encode(text),
+    customers: summary.height,
+    orders: orders.height,
+    reader: used,
+  };
 }
 
 /**
- * Group by customer in Polars; every sum is over integer paise, so no order
- * changes it. The frame has `customer_id` (string), `amount` (rupees) and
- * `created_at` (ms since the epoch).
+ * Group by customer; every sum is over integer paise, so no order changes it.
+ * The frame has `customer_id` (string), `amount` (rupees) and `created_at`
+ * (ms since the epoch).
  */
 function summarise(orders: pl.DataFrame): pl.DataFrame {
   const total = pl.col("total_paise");
   const count = pl.col("orders").cast(pl.Int64);
   const rest = total.rem(count);
   const summary = orders.lazy()
-    // Math.round(amount * 100): the Polars default rounds half to even instead.
     .withColumns(paise(pl.col("amount")).alias("paise"))
     .groupBy("customer_id")
     .agg(
@@ -118,7 +128,7 @@ function summarise(orders: pl.DataFrame): pl.DataFrame {
     // Half up to the paisa: quotient, plus one when the rest is at least half the count.
     .withColumns(
       total.sub(rest).div(count).cast(pl.Int64)
-        .add(rest.mul(2).gtEq(count).cast(pl.Int64))
+        .add(rest.mul(int(2)).gtEq(count).cast(pl.Int64))
         .alias("avg_paise"),
     )
     .sort("customer_id")
@@ -126,85 +136,126 @@ function summarise(orders: pl.DataFrame): pl.DataFrame {
   const tooLarge = summary.filter(
     total.gt(Number.MAX_SAFE_INTEGER).or(pl.col("total_approx").gt(2 ** 60)),
   );
-  if (tooLarge.height > 0) throw totalTooLarge(tooLarge.getColumn("customer_id").get(0));
+  if (tooLarge.height > 0) {
+    const customerId = JSON.stringify(tooLarge.getColumn("customer_id").get(0));
+    throw new TransformError(
+      `total amount of customer ${customerId} is too large to add up exactly: over ${MAX_RUPEES}`,
+    );
+  }
   return summary;
 }
 
+/** Math.round(amount * 100). Not Polars's default rounding, which is half to even. */
 function paise(amount: pl.Expr): pl.Expr {
   return amount.mul(100).round(0, "halfawayfromzero").cast(pl.Int64);
 }
 
-function totalTooLarge(customerId: string): TransformError {
-  return new TransformError(
-    `total amount of customer ${JSON.stringify(customerId)} is too large to add up exactly: ` +
-      `over ${formatPaise(Number.MAX_SAFE_INTEGER)}`,
+/** The largest amount kept exact: Number.MAX_SAFE_INTEGER paise. */
+const MAX_RUPEES = "90071992547409.91";
+
+/**
+ * An Int64 literal. A bare JS number is a Float64 literal: `col.rem(100)` of
+ * an Int64 column gives floats that print as `7.0`.
+ */
+function int(value: number): pl.Expr {
+  return pl.lit(value).cast(pl.Int64);
+}
+
+/** The summary as text: amounts as `12000.50`, dates as ISO 8601, and each NDJSON line. */
+function toOutput(summary: pl.DataFrame): pl.DataFrame {
+  const text = (name: string) => pl.col(name).cast(pl.String);
+  return summary.select(
+    pl.col("customer_id"),
+    pl.col("orders"),
+    ...["total", "avg", "max"].flatMap((name) => [
+      pl.col(`${name}_paise`),
+      rupees(pl.col(`${name}_paise`)).alias(`${name}_amount`),
+    ]),
+    pl.col("high_value_orders"),
+    isoDateTime(pl.col("first_ms")).alias("first_order_at"),
+    isoDateTime(pl.col("last_ms")).alias("last_order_at"),
+  ).withColumns(
+    pl.concatString([
+      // Polars escapes strings as JSON.stringify does; strip the closing brace.
+      pl.struct([pl.col("customer_id")]).struct.jsonEncode().str.stripCharsEnd("}"),
+      pl.lit(',"orders":'),
+      text("orders"),
+      pl.lit(',"total_amount":'),
+      pl.col("total_amount"),
+      pl.lit(',"avg_amount":'),
+      pl.col("avg_amount"),
+      pl.lit(',"max_amount":'),
+      pl.col("max_amount"),
+      pl.lit(',"high_value_orders":'),
+      text("high_value_orders"),
+      pl.lit(',"first_order_at":"'),
+      pl.col("first_order_at"),
+      pl.lit('","last_order_at":"'),
+      pl.col("last_order_at"),
+      pl.lit('"}\n'),
+    ], "").alias("line"),
   );
 }
 
-/** Rows and NDJSON lines, both from the integer paise (no float ever printed). */
-function toOutput(summary: pl.DataFrame): { rows: CustomerSummary[]; text: string } {
-  // Exact: every value is a safe integer by now. Typed arrays come out ~30× faster than toArray().
-  const column = (name: string) =>
-    summary.getColumn(name).cast(pl.Float64).toTypedArray() as Float64Array;
-  const ids = summary.getColumn("customer_id").toArray() as string[];
-  const [orders, total, avg, max, high, first, last] = [
+/** `1200050` paise as `12000.50`: exact, unlike `(paise / 100).toFixed(2)`. */
+function rupees(paise: pl.Expr): pl.Expr {
+  const rest = paise.rem(int(100));
+  return pl.concatString([
+    paise.sub(rest).div(int(100)).cast(pl.String),
+    pl.lit("."),
+    rest.cast(pl.String).str.zFill(2),
+  ], "");
+}
+
+/** Milliseconds since the epoch as `Date.prototype.toISOString()` writes them. */
+function isoDateTime(ms: pl.Expr): pl.Expr {
+  const at = ms.cast(pl.Int64).cast(pl.Datetime("ms")).dt;
+  const digits = (part: pl.Expr, width: number) => part.cast(pl.String).str.zFill(width);
+  const year = at.year();
+  return pl.concatString([
+    pl.when(year.gtEq(0).and(year.ltEq(9999))).then(digits(year, 4)).otherwise(
+      pl.concatString([
+        pl.when(year.lt(0)).then(pl.lit("-")).otherwise(pl.lit("+")),
+        digits(year.abs(), 6),
+      ], ""),
+    ),
+    pl.lit("-"),
+    digits(at.month(), 2),
+    pl.lit("-"),
+    digits(at.day(), 2),
+    pl.lit("T"),
+    digits(at.hour(), 2),
+    pl.lit(":"),
+    digits(at.minute(), 2),
+    pl.lit(":"),
+    digits(at.second(), 2),
+    pl.lit("."),
+    digits(at.nanosecond().cast(pl.Int64).div(int(1_000_000)), 3),
+    pl.lit("Z"),
+  ], "");
+}
+
+function toRows(table: pl.DataFrame): CustomerSummary[] {
+  const [ids, firsts, lasts] = ["customer_id", "first_order_at", "last_order_at"]
+    .map((name) => table.getColumn(name).toArray() as string[]);
+  // Exact: every value is a safe integer. Typed arrays come out ~30× faster than toArray().
+  const [orders, total, avg, max, high] = [
     "orders",
     "total_paise",
     "avg_paise",
     "max_paise",
     "high_value_orders",
-    "first_ms",
-    "last_ms",
-  ].map(column);
-  const rows: CustomerSummary[] = [];
-  const lines: string[] = [];
-  for (let i = 0; i < ids.length; i++) {
-    const row = {
-      customer_id: ids[i],
-      orders: orders[i],
-      total_amount: total[i] / 100,
-      avg_amount: avg[i] / 100,
-      max_amount: max[i] / 100,
-      high_value_orders: high[i],
-      first_order_at: formatInstant(first[i]),
-      last_order_at: formatInstant(last[i]),
-    };
-    rows.push(row);
-    lines.push(
-      `{"customer_id":${JSON.stringify(row.customer_id)},"orders":${row.orders},` +
-        `"total_amount":${formatPaise(total[i])},"avg_amount":${formatPaise(avg[i])},` +
-        `"max_amount":${formatPaise(max[i])},"high_value_orders":${row.high_value_orders},` +
-        `"first_order_at":"${row.first_order_at}","last_order_at":"${row.last_order_at}"}\n`,
-    );
-  }
-  return { rows, text: lines.join("") };
-}
-
-/** `1200050` paise as `12000.50`: exact for any safe integer, unlike `(p / 100).toFixed(2)`. */
-function formatPaise(paise: number): string {
-  const rest = paise % 100;
-  return `${(paise - rest) / 100}.${rest < 10 ? "0" : ""}${rest}`;
-}
-
-/**
- * Milliseconds since the epoch as `Date.prototype.toISOString()` gives them,
- * about 10× faster (toISOString takes ~3 µs a call here, the output's
- * largest cost with many customers).
- */
-function formatInstant(ms: number): string {
-  const days = Math.floor(ms / DAY_MS);
-  const [year, month, day] = civilFromDays(days);
-  const time = ms - days * DAY_MS;
-  const yyyy = year >= 0 && year <= 9999
-    ? pad(year, 4)
-    : `${year < 0 ? "-" : "+"}${pad(Math.abs(year), 6)}`;
-  return `${yyyy}-${pad(month, 2)}-${pad(day, 2)}T${pad(Math.floor(time / 3_600_000), 2)}:` +
-    `${pad(Math.floor(time / 60_000) % 60, 2)}:${pad(Math.floor(time / 1000) % 60, 2)}.` +
-    `${pad(time % 1000, 3)}Z`;
-}
-
-function pad(value: number, width: number): string {
-  return String(value).padStart(width, "0");
+  ].map((name) => table.getColumn(name).cast(pl.Float64).toTypedArray() as Float64Array);
+  return ids.map((customer_id, i) => ({
+    customer_id,
+    orders: orders[i],
+    total_amount: total[i] / 100,
+    avg_amount: avg[i] / 100,
+    max_amount: max[i] / 100,
+    high_value_orders: high[i],
+    first_order_at: firsts[i],
+    last_order_at: lasts[i],
+  }));
 }
 
 // ---- Reading with Polars -------------------------------------------------------------------------
@@ -250,21 +301,24 @@ function readWithPolars(input: Uint8Array | string): pl.DataFrame | undefined {
   const id = pl.col("customer_id");
   const amount = pl.col("amount").cast(pl.Float64);
   const createdAt = pl.col("created_at");
-  const orders = raw.lazy().select(
-    id.cast(pl.String),
-    amount,
-    millis(createdAt).cast(pl.Float64).alias("created_at"),
-    (idIsInteger
-      ? id.abs().ltEq(Number.MAX_SAFE_INTEGER)
-      // pl.lit: a bare string here would name a column.
-      : id.neq(pl.lit("")).and(id.str.contains(COERCED_ID).not()))
-      .and(amount.gtEq(0))
-      .and(paise(amount).ltEq(Number.MAX_SAFE_INTEGER))
-      .and(createdAt.str.contains(DATE_TIME))
-      .and(isCalendarDay(createdAt))
-      .fillNull(false)
-      .alias("trusted"),
-  ).collectSync();
+  const orders = raw.lazy()
+    .select(id, amount, createdAt, ...dateTimeFields(createdAt))
+    .select(
+      id.cast(pl.String),
+      amount,
+      millis().cast(pl.Float64).alias("created_at"),
+      (idIsInteger
+        ? id.abs().ltEq(Number.MAX_SAFE_INTEGER)
+        // pl.lit: a bare string here would name a column.
+        : id.neq(pl.lit("")).and(id.str.contains(COERCED_ID).not()))
+        .and(amount.gtEq(0))
+        .and(paise(amount).ltEq(Number.MAX_SAFE_INTEGER))
+        .and(createdAt.str.contains(DATE_TIME))
+        .and(isCalendarDay())
+        .fillNull(false)
+        .alias("trusted"),
+    )
+    .collectSync();
   return orders.getColumn("trusted").all() ? orders.drop("trusted") : undefined;
 }
 
@@ -275,53 +329,64 @@ function firstNonBlank(bytes: Uint8Array): number {
   return i;
 }
 
-/** The part of an ISO 8601 date-time at fixed character positions, as a number. */
-function field(dateTime: pl.Expr, from: number, length: number): pl.Expr {
-  return dateTime.str.slice(from, length).cast(pl.Int64);
+/**
+ * The numbers of an ISO 8601 date-time, as columns `_year` … `_offset`
+ * (minutes east of UTC); nonsense unless it matches DATE_TIME.
+ */
+function dateTimeFields(dateTime: pl.Expr): pl.Expr[] {
+  const number = (from: number, length: number) => dateTime.str.slice(from, length).cast(pl.Int64);
+  const sign = pl.when(dateTime.str.slice(-6, 1).eq(pl.lit("-"))).then(int(-1)).otherwise(int(1));
+  return [
+    number(0, 4).alias("_year"),
+    number(5, 2).alias("_month"),
+    number(8, 2).alias("_day"),
+    number(11, 2).alias("_hour"),
+    number(14, 2).alias("_minute"),
+    number(17, 2).alias("_second"),
+    // ".5Z" → 500, ".123456+05:30" → 123: the first 3 digits after a dot at position 19.
+    dateTime.str.slice(19, 4).str.extract(String.raw`^\.([0-9]{1,3})`, 1).str.padEnd(3, "0")
+      .cast(pl.Int64).fillNull(0).alias("_ms"),
+    pl.when(dateTime.str.endsWith("Z")).then(int(0))
+      .otherwise(number(-5, 2).mul(int(60)).add(number(-2, 2)).mul(sign))
+      .alias("_offset"),
+  ];
 }
 
-function isCalendarDay(dateTime: pl.Expr): pl.Expr {
-  const [year, month, day] = [field(dateTime, 0, 4), field(dateTime, 5, 2), field(dateTime, 8, 2)];
-  const leap = year.rem(4).eq(0).and(year.rem(100).neq(0).or(year.rem(400).eq(0)));
-  const daysInMonth = pl.when(month.eq(2)).then(
-    pl.when(leap).then(pl.lit(29)).otherwise(pl.lit(28)),
-  )
-    .when(month.isIn([4, 6, 9, 11])).then(pl.lit(30))
-    .otherwise(pl.lit(31));
-  return month.gtEq(1).and(month.ltEq(12)).and(day.gtEq(1)).and(day.ltEq(daysInMonth));
+function isCalendarDay(): pl.Expr {
+  const [year, month, day] = [pl.col("_year"), pl.col("_month"), pl.col("_day")];
+  const divisible = (by: number) => year.rem(int(by)).eq(int(0));
+  const leap = divisible(4).and(divisible(100).not().or(divisible(400)));
+  const daysInMonth = pl.when(month.eq(int(2))).then(pl.when(leap).then(int(29)).otherwise(int(28)))
+    .when(month.isIn([4, 6, 9, 11])).then(int(30))
+    .otherwise(int(31));
+  return month.gtEq(int(1)).and(month.ltEq(int(12))).and(day.gtEq(int(1)))
+    .and(day.ltEq(daysInMonth));
 }
 
 /**
- * Milliseconds since the epoch of a checked ISO 8601 date-time, by
- * arithmetic (H. Hinnant's days-from-civil). Not `str.strptime`: in Polars
- * 0.25 it reads `1900-02-29` as `0000-02-29` instead of failing.
+ * Milliseconds since the epoch, by arithmetic (H. Hinnant's days-from-civil).
+ * Not `str.strptime`: in Polars 0.25 it reads `1900-02-29` as `0000-02-29`
+ * instead of failing.
  */
-function millis(dateTime: pl.Expr): pl.Expr {
-  const [year, month, day] = [field(dateTime, 0, 4), field(dateTime, 5, 2), field(dateTime, 8, 2)];
-  const [hour, minute, second] = [11, 14, 17].map((from) => field(dateTime, from, 2));
+function millis(): pl.Expr {
+  const [year, month, day] = [pl.col("_year"), pl.col("_month"), pl.col("_day")];
   // Counted from 400 years earlier, so that every division is of a non-negative number.
-  const y = year.sub(month.ltEq(2).cast(pl.Int64)).add(400);
+  const y = year.sub(month.ltEq(int(2)).cast(pl.Int64)).add(int(400));
   const era = divide(y, 400);
-  const yearOfEra = y.sub(era.mul(400));
-  const shiftedMonth = month.add(pl.when(month.gt(2)).then(pl.lit(-3)).otherwise(pl.lit(9)));
-  const dayOfYear = divide(shiftedMonth.mul(153).add(2), 5).add(day).sub(1);
-  const dayOfEra = yearOfEra.mul(365).add(divide(yearOfEra, 4)).sub(divide(yearOfEra, 100))
-    .add(dayOfYear);
-  const days = era.mul(146097).add(dayOfEra).sub(719468 + 146097);
-  const ms = dateTime.str.extract(String.raw`^.{19}\.([0-9]{1,3})`, 1).str.padEnd(3, "0")
-    .cast(pl.Int64).fillNull(0);
-  const offsetSign = pl.when(dateTime.str.slice(-6, 1).eq(pl.lit("-"))).then(pl.lit(-1))
-    .otherwise(pl.lit(1));
-  const offsetMinutes = pl.when(dateTime.str.endsWith("Z")).then(pl.lit(0)).otherwise(
-    field(dateTime, -5, 2).mul(60).add(field(dateTime, -2, 2)).mul(offsetSign),
-  );
-  return days.mul(1440).add(hour.mul(60)).add(minute).sub(offsetMinutes)
-    .mul(60).add(second).mul(1000).add(ms);
+  const yearOfEra = y.sub(era.mul(int(400)));
+  const shiftedMonth = month.add(pl.when(month.gt(int(2))).then(int(-3)).otherwise(int(9)));
+  const dayOfYear = divide(shiftedMonth.mul(int(153)).add(int(2)), 5).add(day).sub(int(1));
+  const dayOfEra = yearOfEra.mul(int(365)).add(divide(yearOfEra, 4))
+    .sub(divide(yearOfEra, 100)).add(dayOfYear);
+  const days = era.mul(int(146097)).add(dayOfEra).sub(int(719468 + 146097));
+  const minutes = days.mul(int(1440)).add(pl.col("_hour").mul(int(60))).add(pl.col("_minute"))
+    .sub(pl.col("_offset"));
+  return minutes.mul(int(60)).add(pl.col("_second")).mul(int(1000)).add(pl.col("_ms"));
 }
 
-/** Integer division of a non-negative Int64, exact whether `div` truncates or not. */
+/** Floor division of a non-negative Int64, exact whether `div` of integers truncates or not. */
 function divide(dividend: pl.Expr, divisor: number): pl.Expr {
-  return dividend.sub(dividend.rem(divisor)).div(divisor).cast(pl.Int64);
+  return dividend.sub(dividend.rem(int(divisor))).div(int(divisor)).cast(pl.Int64);
 }
 
 // ---- Reading with TypeScript ---------------------------------------------------------------------
@@ -505,7 +570,7 @@ function checkAmount(amount: unknown, place: Place): number {
   if (amount < 0) throw new TransformError(`amount must not be negative: got ${amount}`, place);
   if (Math.round(amount * 100) > Number.MAX_SAFE_INTEGER) {
     throw new TransformError(
-      `amount must be at most ${formatPaise(Number.MAX_SAFE_INTEGER)}: got ${amount}`,
+      `amount must be at most ${MAX_RUPEES}: got ${amount}`,
       place,
     );
   }
@@ -585,23 +650,6 @@ function daysInMonth(year: number, month: number): number {
   return year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : 28;
 }
 
-/** The proleptic Gregorian date of a day since 1970-01-01 (H. Hinnant's algorithm). */
-function civilFromDays(days: number): [number, number, number] {
-  const z = days + 719468;
-  const era = Math.floor(z / 146097);
-  const dayOfEra = z - era * 146097;
-  const yearOfEra = Math.floor(
-    (dayOfEra - Math.floor(dayOfEra / 1460) + Math.floor(dayOfEra / 36524) -
-      Math.floor(dayOfEra / 146096)) / 365,
-  );
-  const dayOfYear = dayOfEra -
-    (365 * yearOfEra + Math.floor(yearOfEra / 4) - Math.floor(yearOfEra / 100));
-  const shiftedMonth = Math.floor((5 * dayOfYear + 2) / 153); // 0 is March
-  const day = dayOfYear - Math.floor((153 * shiftedMonth + 2) / 5) + 1;
-  const month = shiftedMonth < 10 ? shiftedMonth + 3 : shiftedMonth - 9;
-  return [yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day];
-}
-
 /** Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm). */
 function daysFromCivil(year: number, month: number, day: number): number {
   const y = month <= 2 ? year - 1 : year;
@@ -623,6 +671,5 @@ function isJsonSpace(c: number): boolean {
   return c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
 }
 
-const DAY_MS = 86_400_000;
 const [QUOTE, BACKSLASH, COMMA, ZERO, NINE] = [0x22, 0x5c, 0x2c, 0x30, 0x39];
 const [OPEN_BRACKET, CLOSE_BRACKET, OPEN_BRACE, CLOSE_BRACE] = [0x5b, 0x5d, 0x7b, 0x7d];

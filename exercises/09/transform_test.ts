@@ -169,7 +169,13 @@ Deno.test("transformOrders() with either reader and transformOrdersPlain() agree
   const seed = 20240501;
   const random = prng(seed);
   const pick = <T>(items: T[]) => items[Math.floor(random() * items.length)];
-  const odd = ["é", "😀", "\uFFFD", 'q"uote', "back\\slash", "brace{[", "]", " ", "\u007f"];
+  const odd = [
+    ..."é😀\uFFFD\u007f\u0001\t\n\u2028 ]",
+    'q"uote',
+    "back\\slash",
+    "brace{[",
+    "</script>",
+  ];
   const customer = () => {
     const n = Math.floor(random() * 3000);
     if (n < 20) return odd[n % odd.length];
