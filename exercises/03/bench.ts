@@ -14,7 +14,7 @@ import { DeleteTableCommand, DynamoDBClient, GetItemCommand } from "@aws-sdk/cli
 import { check, measure, report } from "../../infra/bench/measure.ts";
 import { until } from "../../infra/testing.ts";
 import { startS3Trigger } from "../../infra/lambda/s3_trigger.ts";
-import { startFunction } from "../../infra/lambda/emulator.ts";
+import { runtimeMemory, startFunction } from "../../infra/lambda/emulator.ts";
 import { ensureBucket } from "../../infra/lambda/upload.ts";
 import { readConfig } from "./config.ts";
 import { countRows } from "./csv_rows.ts";
@@ -54,26 +54,6 @@ async function writeCsv(path: string, mb: number): Promise<{ rows: number; lines
     file.close();
   }
   return { rows, lines };
-}
-
-/** Peak RSS in MB of the runtime process (a child of the emulator running bootstrap.ts). */
-function runtimePeakMb(emulatorPid: number): number {
-  for (const entry of Deno.readDirSync("/proc")) {
-    if (!/^\d+$/.test(entry.name)) continue;
-    try {
-      const status = Deno.readTextFileSync(`/proc/${entry.name}/status`);
-      const cmdline = Deno.readTextFileSync(`/proc/${entry.name}/cmdline`);
-      if (
-        Number(/PPid:\s+(\d+)/.exec(status)?.[1]) === emulatorPid &&
-        cmdline.includes("bootstrap.ts")
-      ) {
-        return Math.round(Number(/VmHWM:\s+(\d+)/.exec(status)?.[1]) / 1024);
-      }
-    } catch {
-      // The process went away.
-    }
-  }
-  throw new Error(`No runtime process under the emulator (pid ${emulatorPid})`);
 }
 
 const dir = await Deno.makeTempDir({ prefix: "bench-ex03-" });
@@ -130,7 +110,7 @@ try {
   s3 = new S3Client({ ...aws, endpoint: trigger.endpoint, forcePathStyle: true });
   await ensureBucket(s3, bucket);
   await trigger.fn.invoke({ Records: [] }); // cold start outside the timing
-  const baseline = runtimePeakMb(trigger.fn.pid);
+  const baseline = runtimeMemory(trigger.fn).peakMb;
 
   // Constant memory: a fresh function counts a file 1/16 the size first.
   const smallPath = `${dir}/small.csv`;
@@ -158,7 +138,7 @@ try {
       }],
     });
     if (!counted.ok) throw new Error(`the small file failed: ${counted.error.errorMessage}`);
-    smallPeak = runtimePeakMb(smallFn.pid);
+    smallPeak = runtimeMemory(smallFn).peakMb;
   } finally {
     await smallFn.stop();
   }
@@ -190,7 +170,7 @@ try {
   if (Number(item.Item?.rows.N) !== rows) {
     throw new Error(`DynamoDB holds ${item.Item?.rows.N} rows`);
   }
-  const peak = runtimePeakMb(trigger.fn.pid);
+  const peak = runtimeMemory(trigger.fn).peakMb;
   say(
     `event → count in DynamoDB: ${e2eSeconds.toFixed(2)} s; function peak RSS ${peak} MB ` +
       `(${baseline} MB after an empty invocation) for a ${mb.toFixed(0)} MiB file`,

@@ -152,6 +152,11 @@ export function createHandler(config: Config): Handler<unknown, Result> {
         });
         failures.push(reason);
       }
+      // Polars' frames live in native memory that V8 does not see: they are
+      // freed by finalizers after a GC, which V8 would not start on its own
+      // (its heap stays small), so a warm function would grow file by file.
+      // infra/lambda/bootstrap exposes gc().
+      (globalThis as { gc?: () => void }).gc?.();
     }
     if (failures.length > 0) throw new Error(failures.join("; "));
     return { outcomes };

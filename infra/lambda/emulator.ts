@@ -213,3 +213,29 @@ export async function startFunction(
     },
   };
 }
+
+/**
+ * The memory of the function's runtime process (the emulator's child running
+ * bootstrap.ts), in MB: now (VmRSS) and at its peak (VmHWM). For benches.
+ *
+ * @example
+ * ```ts
+ * runtimeMemory(fn); // { rssMb: 120, peakMb: 164 }
+ * ```
+ */
+export function runtimeMemory(fn: LambdaFunction): { rssMb: number; peakMb: number } {
+  for (const entry of Deno.readDirSync("/proc")) {
+    if (!/^\d+$/.test(entry.name)) continue;
+    try {
+      const status = Deno.readTextFileSync(`/proc/${entry.name}/status`);
+      const cmdline = Deno.readTextFileSync(`/proc/${entry.name}/cmdline`);
+      if (Number(/PPid:\s+(\d+)/.exec(status)?.[1]) !== fn.pid) continue;
+      if (!cmdline.includes("bootstrap.ts")) continue;
+      const kb = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1]);
+      return { rssMb: Math.round(kb("VmRSS") / 1024), peakMb: Math.round(kb("VmHWM") / 1024) };
+    } catch {
+      // The process went away.
+    }
+  }
+  throw new Error(`No runtime process under the emulator (pid ${fn.pid})`);
+}
