@@ -14,8 +14,11 @@ const HANDLER = "exercises/03/handler.handler";
 Deno.test("an upload is counted into DynamoDB through the event, relay and emulator", async () => {
   await requireService("dynamodb");
   const table = uniqueName("test-rows");
-  // readOnly: the code and Deno's cache are read-only, as /var/task is in Lambda.
-  const trigger = await startS3Trigger(HANDLER, { env: { ROWS_TABLE: table }, readOnly: true });
+  // image: the function runs from the task root its Dockerfile builds, read-only, as in Lambda.
+  const trigger = await startS3Trigger(HANDLER, {
+    env: { ROWS_TABLE: table },
+    image: "exercises/03/Dockerfile",
+  });
   try {
     await withFixture(async (f) => {
       for (const file of TRICKY) await f.put(file.key, file.body);

@@ -1,8 +1,8 @@
 /**
  * Exercise 09 as it runs in AWS, locally: an upload to the source bucket
  * sends an event, the relay invokes the function under the runtime interface
- * emulator (the Deno runtime, with Polars' native addon loaded from a
- * read-only node_modules, as in the image), and the summary lands in the
+ * emulator, run from the task root its Dockerfile builds (read-only, with
+ * Polars' native addon, as in the image), and the summary lands in the
  * output bucket, equal to the independent computation.
  */
 import assert from "node:assert/strict";
@@ -24,7 +24,7 @@ async function withTrigger(
     bucket: source,
     suffix: ".json",
     retryDelayMs: 50,
-    readOnly: true,
+    image: "exercises/09/Dockerfile",
     ...options,
   });
   try {

@@ -19,6 +19,7 @@
 import { Lines, readLines } from "../script.ts";
 import type { LambdaError } from "./runtime.ts";
 import { awsConfig } from "../env.ts";
+import { buildTaskRoot, type TaskRoot } from "./task_root.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 
@@ -57,6 +58,12 @@ export interface FunctionOptions {
    * private mount namespace (`unshare --mount`), so it needs root. Default false.
    */
   readOnly?: boolean;
+  /**
+   * Run from the task root this Dockerfile (relative to the repo root)
+   * builds, read-only, instead of the repo: see `task_root.ts`. Implies
+   * `readOnly`. Default: none.
+   */
+  image?: string;
 }
 
 // Runs "$@" after bind-mounting each directory of $RO_DIRS (colon-separated)
@@ -135,8 +142,18 @@ export async function startFunction(
   handler: string,
   options: FunctionOptions = {},
 ): Promise<LambdaFunction> {
-  const { env = {}, name = "function", timeoutSeconds = 60, onLog, readOnly = false } = options;
+  const { env = {}, name = "function", timeoutSeconds = 60, onLog, image } = options;
+  const readOnly = options.readOnly || image !== undefined;
   const rie = await emulatorPath();
+  let taskRoot: TaskRoot | undefined;
+  if (image) {
+    taskRoot = await buildTaskRoot(image);
+    if (taskRoot.handler !== handler) {
+      await taskRoot.remove();
+      throw new Error(`Cannot run ${handler} from ${image}: its CMD is ${taskRoot.handler}`);
+    }
+  }
+  const root = taskRoot ? `${taskRoot.dir}/` : ROOT;
   const port = freePort();
   const wrap = readOnly ? ["--mount", "sh", "-c", READ_ONLY_SCRIPT, "sh", rie] : [];
   const child = new Deno.Command(readOnly ? "unshare" : rie, {
@@ -149,7 +166,7 @@ export async function startFunction(
       // The image's bootstrap script: the same flags and permissions as in Lambda.
       `${ROOT}infra/lambda/bootstrap`,
     ],
-    cwd: ROOT,
+    cwd: root,
     env: {
       // Lambda gives every function its role's credentials and region; the
       // emulator passes on only what it has (and empty strings for the rest).
@@ -158,9 +175,9 @@ export async function startFunction(
       AWS_SECRET_ACCESS_KEY: awsConfig().credentials.secretAccessKey,
       ...env,
       _HANDLER: handler,
-      LAMBDA_TASK_ROOT: ROOT,
+      LAMBDA_TASK_ROOT: root,
       DENO: Deno.execPath(),
-      ...(readOnly ? { RO_DIRS: `${ROOT.replace(/\/$/, "")}:${await denoDir()}` } : {}),
+      ...(readOnly ? { RO_DIRS: `${root.replace(/\/$/, "")}:${await denoDir()}` } : {}),
       AWS_LAMBDA_FUNCTION_NAME: name,
       AWS_LAMBDA_FUNCTION_TIMEOUT: String(timeoutSeconds),
       NO_COLOR: "1",
@@ -185,6 +202,7 @@ export async function startFunction(
     } catch {
       if (exited || Date.now() > deadline) {
         await pumps;
+        await taskRoot?.remove();
         throw new Error(`Cannot start the Lambda emulator on port ${port}:\n${logs.tail()}`);
       }
       await new Promise((resolve) => setTimeout(resolve, 20));
@@ -210,6 +228,7 @@ export async function startFunction(
       }
       await child.status;
       await pumps;
+      await taskRoot?.remove();
     },
   };
 }

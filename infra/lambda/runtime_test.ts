@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import { startFunction } from "./emulator.ts";
 import { parseHandler } from "./bootstrap.ts";
 import { toLambdaError } from "./runtime.ts";
+import { planImage } from "./task_root.ts";
 
 Deno.test("parseHandler() splits <module>.<export> under the task root", () => {
   assert.deepEqual(parseHandler("exercises/03/handler.handler", "/var/task/"), {
@@ -103,5 +104,14 @@ Deno.test("the bootstrap runs from a read-only task root and cache, writing only
     assert.deepEqual(result.result, { tmp: "written", taskRoot: "NotCapable" });
   } finally {
     await fn.stop();
+  }
+});
+
+Deno.test("planImage() reads the task root's part of both Lambda Dockerfiles", async () => {
+  for (const nn of ["03", "09"]) {
+    const plan = planImage(await Deno.readTextFile(`exercises/${nn}/Dockerfile`));
+    assert.equal(plan.handler, `exercises/${nn}/handler.handler`);
+    assert.ok(plan.entrypoints.includes(`exercises/${nn}/handler.ts`), JSON.stringify(plan));
+    assert.ok(plan.copies.some((c) => c.sources.includes("deno.lock")), JSON.stringify(plan));
   }
 });

@@ -60,7 +60,8 @@ export async function startS3Trigger(
   handler: string,
   options: TriggerOptions = {},
 ): Promise<S3Trigger> {
-  const { env = {}, name, timeoutSeconds, onLog, readOnly, s3Port = 0, ...relayOptions } = options;
+  const { env = {}, name, timeoutSeconds, onLog, readOnly, image, s3Port = 0, ...relayOptions } =
+    options;
   let fn: LambdaFunction | undefined;
   const relay = startS3Relay({
     ...relayOptions,
@@ -83,6 +84,7 @@ export async function startS3Trigger(
       timeoutSeconds,
       onLog,
       readOnly,
+      image,
     });
   } catch (err) {
     await server.stop();
