@@ -102,6 +102,7 @@ try {
   // End to end: upload, event, relay, function under the emulator, DynamoDB.
   await createCountsTable(dynamodb, table);
   trigger = await startS3Trigger("exercises/03/handler.handler", {
+    image: "exercises/03/Dockerfile",
     env: { ROWS_TABLE: table },
     bucket,
     retries: 0,
@@ -125,6 +126,7 @@ try {
   );
   await until(() => trigger!.relay.deliveries.length === 1, 300_000, "the small file", 100);
   const smallFn = await startFunction("exercises/03/handler.handler", {
+    image: "exercises/03/Dockerfile",
     env: { ROWS_TABLE: table, S3_ENDPOINT: trigger.endpoint },
     timeoutSeconds: 900,
   });

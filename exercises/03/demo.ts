@@ -33,6 +33,7 @@ const aws = { region: config.region, credentials: config.credentials };
 const dynamodb = new DynamoDBClient({ ...aws, endpoint: config.dynamodbEndpoint });
 await createCountsTable(dynamodb, table);
 const trigger = await startS3Trigger("exercises/03/handler.handler", {
+  image: "exercises/03/Dockerfile", // run from what the image would hold, read-only
   env: { ROWS_TABLE: table },
   name: "count-csv-rows",
   bucket,

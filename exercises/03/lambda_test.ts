@@ -58,6 +58,7 @@ Deno.test("a broken upload fails the invocation, is retried, and is kept with it
   const failedFile = await Deno.makeTempFile({ suffix: ".jsonl" });
   const trigger = await startS3Trigger(HANDLER, {
     env: { ROWS_TABLE: table },
+    image: "exercises/03/Dockerfile",
     retryDelayMs: 50,
     failedFile,
   });
@@ -89,7 +90,7 @@ Deno.test("a broken upload fails the invocation, is retried, and is kept with it
 });
 
 Deno.test("with no ROWS_TABLE the count is written as a JSON log line", async () => {
-  const trigger = await startS3Trigger(HANDLER);
+  const trigger = await startS3Trigger(HANDLER, { image: "exercises/03/Dockerfile" });
   try {
     await withFixture(async (f) => {
       const etag = await f.put("logged.csv", "a,b\n1,2\n3,4\n");

@@ -35,6 +35,7 @@ const failedFile = await Deno.makeTempFile({ prefix: "ex09-failed-", suffix: ".j
 const aws = readAwsSettings();
 
 const trigger = await startS3Trigger("exercises/09/handler.handler", {
+  image: "exercises/09/Dockerfile", // run from what the image would hold, read-only
   env: { OUTPUT_BUCKET: output },
   name: "summarise-orders",
   bucket: source,
