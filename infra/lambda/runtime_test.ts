@@ -101,7 +101,10 @@ Deno.test("the bootstrap runs from a read-only task root and cache, writing only
   try {
     const result = await fn.invoke({});
     assert.ok(result.ok, `${JSON.stringify(result)}\n${fn.logs.tail()}`);
-    assert.deepEqual(result.result, { tmp: "written", taskRoot: "NotCapable" });
+    const { tmp, taskRoot } = result.result as { tmp: string; taskRoot: string };
+    assert.equal(tmp, "written");
+    // Refused by Deno's --allow-write=/tmp, or (for a checkout under /tmp) by the read-only mount.
+    assert.notEqual(taskRoot, "written");
   } finally {
     await fn.stop();
   }
