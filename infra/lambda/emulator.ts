@@ -201,6 +201,12 @@ export async function startFunction(
       break;
     } catch {
       if (exited || Date.now() > deadline) {
+        try {
+          child.kill("SIGKILL");
+        } catch {
+          // Already exited.
+        }
+        await child.status;
         await pumps;
         await taskRoot?.remove();
         throw new Error(`Cannot start the Lambda emulator on port ${port}:\n${logs.tail()}`);

@@ -66,10 +66,11 @@ function api(path: string): string {
 }
 
 async function post(path: string, body: unknown, headers: Record<string, string> = {}) {
+  const json = JSON.stringify(body ?? null);
   const response = await fetch(api(path), {
     method: "POST",
     headers: { "content-type": "application/json", ...headers },
-    body: JSON.stringify(body ?? null),
+    body: json,
   });
   await response.body?.cancel();
   if (!response.ok) {
@@ -119,18 +120,18 @@ export async function serve<E, R>(handler: Handler<E, R>): Promise<never> {
     if (trace) Deno.env.set("_X_AMZN_TRACE_ID", trace);
     else Deno.env.delete("_X_AMZN_TRACE_ID");
     const id = context.awsRequestId;
-    let result: R;
     try {
       const text = await next.text();
-      result = await handler((text === "" ? null : JSON.parse(text)) as E, context);
+      const result = await handler((text === "" ? null : JSON.parse(text)) as E, context);
+      // Serialised here, so a result JSON cannot hold (a BigInt, a cycle) is
+      // the function's error, and so is one the Runtime API refuses (over 6 MB).
+      await post(`/invocation/${id}/response`, result);
     } catch (err) {
       const error = toLambdaError(err);
       console.error(`lambda-runtime: ${id} failed: ${error.errorType}: ${error.errorMessage}`);
       await post(`/invocation/${id}/error`, error, {
         "Lambda-Runtime-Function-Error-Type": error.errorType,
       });
-      continue;
     }
-    await post(`/invocation/${id}/response`, result);
   }
 }

@@ -118,3 +118,17 @@ Deno.test("planImage() reads the task root's part of both Lambda Dockerfiles", a
     assert.ok(plan.copies.some((c) => c.sources.includes("deno.lock")), JSON.stringify(plan));
   }
 });
+
+Deno.test("serve() reports a result that cannot be sent as the function's error and keeps serving", async () => {
+  const fn = await startFunction("infra/lambda/testdata/echo.unsendable");
+  try {
+    const failed = await fn.invoke({});
+    assert.equal(failed.ok, false);
+    assert.equal(!failed.ok && failed.error.errorType, "TypeError");
+    assert.match(!failed.ok ? failed.error.errorMessage : "", /BigInt/);
+    const fine = await fn.invoke({ ok: true });
+    assert.deepEqual(fine.ok && fine.result, { ok: true });
+  } finally {
+    await fn.stop();
+  }
+});

@@ -151,11 +151,25 @@ export function startS3Relay(options: RelayOptions): S3Relay {
       );
       if (failedFile) {
         const line = { ...delivery, event, failed_at: new Date().toISOString() };
-        await Deno.writeTextFile(failedFile, JSON.stringify(line) + "\n", { append: true });
+        try {
+          await Deno.writeTextFile(failedFile, JSON.stringify(line) + "\n", { append: true });
+        } catch (err) {
+          // Still not dropped: the whole event goes to stderr instead.
+          console.error(
+            `s3-relay: cannot write to the failure file ${failedFile} (${
+              (err as Error).message
+            }); ` +
+              `the event: ${JSON.stringify(line)}`,
+          );
+        }
       }
     }
     deliveries.push(delivery);
-    onDelivery?.(delivery);
+    try {
+      onDelivery?.(delivery);
+    } catch (err) {
+      console.error(`s3-relay: onDelivery threw: ${(err as Error).message}`);
+    }
   };
 
   const server = Deno.serve({
@@ -178,7 +192,12 @@ export function startS3Relay(options: RelayOptions): S3Relay {
         eventPrefix,
         suffix: options.suffix,
       });
-      if (aws) queue = queue.then(() => deliver(aws));
+      // deliver() handles its own failures; the catch keeps the queue going whatever happens.
+      if (aws) {
+        queue = queue.then(() => deliver(aws)).catch((err) =>
+          console.error(`s3-relay: delivery failed: ${(err as Error).message}`)
+        );
+      }
     }
     return new Response(null, { status: 204 });
   });

@@ -101,3 +101,20 @@ Deno.test("startS3Relay() retries a failing function twice, then keeps the event
     await Deno.remove(failedFile);
   }
 });
+
+Deno.test("startS3Relay() keeps delivering when the failure file cannot be written", async () => {
+  await withTrigger(
+    "infra/lambda/testdata/echo.fail",
+    { retryDelayMs: 10, failedFile: "/nonexistent-dir/failed.jsonl" },
+    async (s3, bucket, relay) => {
+      await s3.send(new PutObjectCommand({ Bucket: bucket, Key: "one.csv", Body: "x" }));
+      await until(() => relay.deliveries.length === 1, 10_000, "the first delivery to end");
+      await s3.send(new PutObjectCommand({ Bucket: bucket, Key: "two.csv", Body: "x" }));
+      await until(() => relay.deliveries.length === 2, 10_000, "the second delivery to end");
+      assert.deepEqual(relay.deliveries.map((d) => [d.key, d.attempts]), [["one.csv", 3], [
+        "two.csv",
+        3,
+      ]]);
+    },
+  );
+});

@@ -97,9 +97,17 @@ export async function startS3Trigger(
     relay,
     fn: started,
     async stop() {
-      await server.stop();
-      await relay.close();
-      await started.stop();
+      // The relay first: it stops taking events and finishes the deliveries in
+      // progress while the S3 server and the function are still there.
+      try {
+        await relay.close();
+      } finally {
+        try {
+          await server.stop();
+        } finally {
+          await started.stop();
+        }
+      }
     },
   };
 }

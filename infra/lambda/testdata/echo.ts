@@ -45,3 +45,8 @@ export async function write(): Promise<{ tmp: string; taskRoot: string }> {
     taskRoot: await attempt(`${Deno.env.get("LAMBDA_TASK_ROOT")}/drills-write-test`),
   };
 }
+
+/** Returns what JSON cannot hold (a BigInt), or the event when asked to behave. */
+export function unsendable(event: { ok?: boolean }): Promise<unknown> {
+  return Promise.resolve(event?.ok ? event : { big: 1n });
+}
