@@ -104,7 +104,12 @@ function plain(item: Record<string, AttributeValue>): Record<string, string | nu
   );
 }
 
-/** An S3 event as AWS sends it: the key URL-encoded, one record per object. */
+let sequence = Date.now() * 1000;
+
+/**
+ * An S3 event as AWS sends it: the key URL-encoded, one record per object,
+ * each with a sequencer above every earlier one.
+ */
 export function s3Event(
   bucket: string,
   objects: { key: string; etag?: string; eventName?: string }[],
@@ -123,7 +128,7 @@ export function s3Event(
           key: encodeS3Key(key),
           size: 0,
           ...(etag ? { eTag: etag } : {}),
-          sequencer: "0A1B",
+          sequencer: (++sequence).toString(16).toUpperCase(),
         },
       },
     })),

@@ -106,11 +106,15 @@ export function createHandler(config: Config): Handler<unknown, Result> {
       ...counted,
       etag: (object.ETag ?? ref.etag ?? "").replace(/^"|"$/g, ""),
       versionId: object.VersionId ?? ref.versionId,
+      sequencer: ref.sequencer,
       processedAt: new Date().toISOString(),
       requestId: context.awsRequestId,
     };
     // No table: the log line of this outcome is the record (CloudWatch keeps it).
     const saved = dynamodb ? await saveCount(dynamodb, config.table!, count) : "written";
+    if (saved === "stale") {
+      return { bucket, key, status: "skipped", reason: "a newer upload's count is stored", count };
+    }
     return { bucket, key, status: saved === "written" ? "counted" : "duplicate", count };
   }
 
