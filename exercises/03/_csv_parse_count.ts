@@ -19,7 +19,7 @@ const fields = (n: number) => `${n} field${n === 1 ? "" : "s"}`;
 /**
  * The csv-parse implementation that `countRows()` replaced, kept as a
  * reference for the differential test: same signature, same errors. csv-parse
- * builds every field string, so it is over 10x slower.
+ * builds every field string, so it is 5 to 10 times slower.
  *
  * @example
  * ```ts

@@ -4,7 +4,7 @@
  * function under the Lambda runtime interface emulator, writing to a fresh
  * table in DynamoDB Local. Uploads the sample files, shows each count, then
  * the failure paths: a repeated event, a broken file (retried, then kept), a
- * replaced upload. Progress on stderr; the last stdout line is the summary.
+ * file that is not CSV. Progress on stderr; the last stdout line is the summary.
  *
  * @module
  */

@@ -41,9 +41,9 @@
 #
 # Two things to know: S3's suffix filter is case-sensitive, so Orders.CSV does
 # not invoke the function (the handler would count it); and an object deleted
-# before the function reads it fails the invocation (S3 answers AccessDenied,
-# not NoSuchKey, as the policy does not allow s3:ListBucket), so its event
-# ends up in the failed queue.
+# before the function reads it is skipped with a log line: the policy allows
+# s3:ListBucket on the bucket for that, as without it S3 answers AccessDenied,
+# not NoSuchKey, and the event would end up in the failed queue.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)

@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import { requireService, uniqueName, until } from "../../infra/testing.ts";
 import { startS3Trigger } from "../../infra/lambda/s3_trigger.ts";
+import { startFunction } from "../../infra/lambda/emulator.ts";
 import { s3Event, TRICKY, withFixture } from "./_testing.ts";
 
 const HANDLER = "exercises/03/handler.handler";
@@ -90,6 +91,7 @@ Deno.test("a broken upload fails the invocation, is retried, and is kept with it
 });
 
 Deno.test("with no ROWS_TABLE the count is written as a JSON log line", async () => {
+  await requireService("dynamodb"); // the fixture makes a table, unused here
   const trigger = await startS3Trigger(HANDLER, { image: "exercises/03/Dockerfile" });
   try {
     await withFixture(async (f) => {
@@ -105,5 +107,22 @@ Deno.test("with no ROWS_TABLE the count is written as a JSON log line", async ()
     }, { s3Endpoint: trigger.endpoint });
   } finally {
     await trigger.stop();
+  }
+});
+
+Deno.test("a bad setting fails the function's start-up, naming the variable", async () => {
+  const fn = await startFunction(HANDLER, {
+    env: { ROWS_TABLE: "no spaces allowed" },
+    image: "exercises/03/Dockerfile",
+  });
+  try {
+    const failed = await fn.invoke({ Records: [] });
+    assert.equal(failed.ok, false);
+    assert.match(
+      !failed.ok ? failed.error.errorMessage : "",
+      /^Cannot use 'ROWS_TABLE' as it is not a DynamoDB table name .*"no spaces allowed"$/,
+    );
+  } finally {
+    await fn.stop();
   }
 });

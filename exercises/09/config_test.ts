@@ -5,7 +5,7 @@ Deno.test("readConfig() has documented defaults", () => {
   const config = readConfig({});
   assert.equal(config.outputBucket, "orders-summaries");
   assert.equal(config.outputPrefix, "summaries/");
-  assert.equal(config.maxInputBytes, 256 * 1024 * 1024);
+  assert.equal(config.maxInputBytes, 128 * 1024 * 1024);
   assert.equal(config.s3Endpoint, "http://127.0.0.1:7070");
 });
 
@@ -21,7 +21,12 @@ Deno.test("readConfig() rejects bad values, naming the variable", () => {
       { OUTPUT_BUCKET: "Has_Caps" },
       /'OUTPUT_BUCKET' as it is not an S3 bucket name: current value is "Has_Caps"/,
     ],
-    [{ OUTPUT_PREFIX: "summaries" }, /'OUTPUT_PREFIX' as it is not "" or segments ending in '\/'/],
+    [
+      { OUTPUT_PREFIX: "summaries" },
+      /'OUTPUT_PREFIX' as it is not "" or clean segments ending in '\/'/,
+    ],
+    [{ OUTPUT_PREFIX: "a+b/" }, /'OUTPUT_PREFIX'/],
+    [{ OUTPUT_PREFIX: "x:y/" }, /'OUTPUT_PREFIX'/],
     [{ OUTPUT_PREFIX: "../x/" }, /'OUTPUT_PREFIX'/],
     [{ OUTPUT_PREFIX: "/abs/" }, /'OUTPUT_PREFIX'/],
     [{ MAX_INPUT_MB: "0" }, /'MAX_INPUT_MB' as it is not a positive integer: current value is "0"/],

@@ -17,8 +17,13 @@
  *
  * @module
  */
-import { GetObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
-import type { Context, Handler } from "../../infra/lambda/runtime.ts";
+import {
+  GetObjectCommand,
+  PutObjectCommand,
+  S3Client,
+  S3ServiceException,
+} from "@aws-sdk/client-s3";
+import type { Handler } from "../../infra/lambda/runtime.ts";
 import { type S3ObjectRef, s3Objects } from "../../infra/lambda/s3_event.ts";
 import { type Config, readConfig } from "./config.ts";
 import { outputKey } from "./output_key.ts";
@@ -91,13 +96,26 @@ export function createHandler(config: Config): Handler<unknown, Result> {
     if (bucket === config.outputBucket && key.startsWith(config.outputPrefix)) {
       return { bucket, key, status: "skipped", reason: "the function's own output" };
     }
-    const object = await s3.send(
-      new GetObjectCommand({
-        Bucket: bucket,
-        Key: key,
-        ...(ref.etag ? { IfMatch: `"${ref.etag}"` } : {}),
-      }),
-    );
+    let object;
+    try {
+      object = await s3.send(
+        new GetObjectCommand({
+          Bucket: bucket,
+          Key: key,
+          ...(ref.etag ? { IfMatch: `"${ref.etag}"` } : {}),
+        }),
+      );
+    } catch (err) {
+      // Replaced since the event (its own event follows) or deleted: nothing to do.
+      const status = err instanceof S3ServiceException ? err.$metadata.httpStatusCode : 0;
+      if (status === 412 || (err as Error).name === "NoSuchKey") {
+        const reason = status === 412
+          ? `replaced since the event (ETag is no longer ${ref.etag})`
+          : "deleted since the event";
+        return { bucket, key, status: "skipped", reason };
+      }
+      throw err;
+    }
     const size = object.ContentLength ?? 0;
     if (size > config.maxInputBytes) {
       await object.Body?.transformToWebStream().cancel();
@@ -163,10 +181,9 @@ export function createHandler(config: Config): Handler<unknown, Result> {
   };
 }
 
-let cached: Handler<unknown, Result> | undefined;
-
-/** The Lambda entry point (`_HANDLER=exercises/09/handler.handler`): config from env vars. */
-export function handler(event: unknown, context: Context): Promise<Result> {
-  cached ??= createHandler(readConfig());
-  return cached(event, context);
-}
+/**
+ * The Lambda entry point (`_HANDLER=exercises/09/handler.handler`), built
+ * when Lambda loads this module (its init phase): a bad setting fails the
+ * start-up, naming the variable, instead of every invocation.
+ */
+export const handler: Handler<unknown, Result> = createHandler(readConfig());

@@ -132,3 +132,24 @@ Deno.test("handler() rejects an event that is neither S3 nor {bucket, key}", asy
     /expected an S3 event or \{"bucket": "...", "key": "..."\}, got \{"bucket":"b"\}/,
   );
 });
+
+Deno.test("handler() skips an object replaced or deleted since its event", async () => {
+  await requireService("s3");
+  await withBuckets(async (b) => {
+    await b.put("orders.json", SAMPLE);
+    const stale = {
+      Records: [{
+        ...event(b.source, "orders.json").Records[0],
+        s3: { bucket: { name: b.source }, object: { key: "orders.json", eTag: "0123abcd" } },
+      }],
+    };
+    const handler = handlerFor(b.env);
+    const replaced = await handler(stale, testContext()) as Result;
+    const deleted = await handler(event(b.source, "gone.json"), testContext()) as Result;
+    assert.deepEqual([replaced.outcomes[0].reason, deleted.outcomes[0].reason], [
+      "replaced since the event (ETag is no longer 0123abcd)",
+      "deleted since the event",
+    ]);
+    assert.deepEqual(await b.outputKeys(), []);
+  });
+});

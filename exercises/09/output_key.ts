@@ -91,7 +91,17 @@ function usable(segment: string): boolean {
   return segment !== "" && !/^\.+$/.test(segment);
 }
 
-function checkPrefix(prefix: unknown): void {
+/**
+ * Throws unless `prefix` is `""` or clean segments ending in `/` (what
+ * {@linkcode outputKey} accepts). `config.ts` checks OUTPUT_PREFIX with it.
+ *
+ * @example
+ * ```ts
+ * checkPrefix("summaries/"); // fine
+ * checkPrefix("a+b/"); // throws RangeError
+ * ```
+ */
+export function checkPrefix(prefix: unknown): void {
   if (typeof prefix !== "string") {
     throw new TypeError(
       `Cannot derive an output key as the prefix is not a string: got ${typeof prefix}`,
