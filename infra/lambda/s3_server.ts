@@ -51,29 +51,35 @@ export async function startS3Server(webhookUrl: string, port = 0): Promise<Throw
   await Deno.mkdir(`${dir}/data`);
   await Deno.mkdir(`${dir}/meta`);
   const { credentials } = awsConfig();
-  const child = new Deno.Command(new TextDecoder().decode(bin.stdout).trim(), {
-    args: [
-      "--port",
-      `127.0.0.1:${port}`,
-      "--health",
-      "/health",
-      "--region",
-      awsConfig().region,
-      "--event-webhook-url",
-      webhookUrl,
-      "posix",
-      "--sidecar",
-      `${dir}/meta`,
-      `${dir}/data`,
-    ],
-    env: {
-      ROOT_ACCESS_KEY: credentials.accessKeyId,
-      ROOT_SECRET_KEY: credentials.secretAccessKey,
-    },
-    stdin: "null",
-    stdout: "null",
-    stderr: "piped",
-  }).spawn();
+  let child: Deno.ChildProcess;
+  try {
+    child = new Deno.Command(new TextDecoder().decode(bin.stdout).trim(), {
+      args: [
+        "--port",
+        `127.0.0.1:${port}`,
+        "--health",
+        "/health",
+        "--region",
+        awsConfig().region,
+        "--event-webhook-url",
+        webhookUrl,
+        "posix",
+        "--sidecar",
+        `${dir}/meta`,
+        `${dir}/data`,
+      ],
+      env: {
+        ROOT_ACCESS_KEY: credentials.accessKeyId,
+        ROOT_SECRET_KEY: credentials.secretAccessKey,
+      },
+      stdin: "null",
+      stdout: "null",
+      stderr: "piped",
+    }).spawn();
+  } catch (err) {
+    await Deno.remove(dir, { recursive: true });
+    throw err;
+  }
   const stderr = child.stderr.pipeThrough(new TextDecoderStream());
   let errors = "";
   const pump = (async () => {
