@@ -54,15 +54,11 @@ die() {
   printf 'deploy 03: %s\n' "$*" >&2
   exit 1
 }
-command -v aws >/dev/null 2>&1 || die "'aws' is not on PATH: install the AWS CLI v2"
 
-AWS_REGION=${AWS_REGION:-${AWS_DEFAULT_REGION:-$(aws configure get region 2>/dev/null || true)}}
-[ -n "$AWS_REGION" ] || die "no AWS region: set AWS_REGION (e.g. AWS_REGION=ap-south-1)"
+# The region and account (infra/lambda/deploy.sh says why not, if it cannot tell).
+accounts=$("$DEPLOY" account) || exit 1
+read -r AWS_REGION AWS_ACCOUNT_ID <<<"$accounts"
 export AWS_REGION AWS_DEFAULT_REGION=$AWS_REGION
-if [ -z "${AWS_ACCOUNT_ID:-}" ]; then
-  AWS_ACCOUNT_ID=$(aws sts get-caller-identity --query Account --output text) ||
-    die "the AWS CLI has no working credentials (aws sts get-caller-identity failed)"
-fi
 # Exported: the policy's placeholders ({{UPLOAD_BUCKET}}, ...) are filled from them.
 export AWS_ACCOUNT_ID
 export UPLOAD_BUCKET=${UPLOAD_BUCKET:-csv-uploads-$AWS_ACCOUNT_ID-$AWS_REGION}

@@ -3,7 +3,8 @@
 # trigger. exercises/NN/deploy.sh sets the settings and calls this; it cannot
 # be tried without an AWS account, so read it before you run it.
 #
-# Usage: infra/lambda/deploy.sh bucket NAME...             create each S3 bucket unless it exists
+# Usage: infra/lambda/deploy.sh account                    print the region and the account id
+#        infra/lambda/deploy.sh bucket NAME...             create each S3 bucket unless it exists
 #        infra/lambda/deploy.sh function [NAME=VALUE...]   build, push and deploy the function;
 #                                                          each NAME=VALUE is one of its env vars
 #
@@ -324,6 +325,11 @@ main() {
   local cmd=${1:-}
   [ $# -gt 0 ] && shift
   case $cmd in
+  account)
+    # For exercises/NN/deploy.sh: `read -r AWS_REGION AWS_ACCOUNT_ID < <(deploy.sh account)`.
+    resolve_account
+    printf '%s %s\n' "$AWS_REGION" "$AWS_ACCOUNT_ID"
+    ;;
   bucket)
     [ $# -gt 0 ] || die "usage: infra/lambda/deploy.sh bucket NAME..."
     resolve_account
@@ -331,7 +337,7 @@ main() {
     for bucket in "$@"; do ensure_bucket "$bucket"; done
     ;;
   function) deploy_function "$@" ;;
-  *) die "usage: infra/lambda/deploy.sh bucket NAME... | function [NAME=VALUE...]" ;;
+  *) die "usage: infra/lambda/deploy.sh account | bucket NAME... | function [NAME=VALUE...]" ;;
   esac
 }
 
