@@ -17,14 +17,10 @@
  *
  * @module
  */
-import {
-  GetObjectCommand,
-  PutObjectCommand,
-  S3Client,
-  S3ServiceException,
-} from "@aws-sdk/client-s3";
+import { PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import type { Handler } from "../../infra/lambda/runtime.ts";
 import { type S3ObjectRef, s3Objects } from "../../infra/lambda/s3_event.ts";
+import { handleEach, readEventObject } from "../../infra/lambda/s3_objects.ts";
 import { type Config, readConfig } from "./config.ts";
 import { outputKey } from "./output_key.ts";
 import { transformOrders } from "./transform.ts";
@@ -48,10 +44,6 @@ export interface Result {
 }
 
 const JSON_KEY = /\.(json|ndjson|jsonl)$/i;
-
-function log(fields: Record<string, unknown>): void {
-  console.log(JSON.stringify({ time: new Date().toISOString(), ...fields }));
-}
 
 /** The objects to transform: an S3 event's records, or one `{bucket, key}`. */
 export function inputsOf(event: unknown): S3ObjectRef[] {
@@ -96,26 +88,8 @@ export function createHandler(config: Config): Handler<unknown, Result> {
     if (bucket === config.outputBucket && key.startsWith(config.outputPrefix)) {
       return { bucket, key, status: "skipped", reason: "the function's own output" };
     }
-    let object;
-    try {
-      object = await s3.send(
-        new GetObjectCommand({
-          Bucket: bucket,
-          Key: key,
-          ...(ref.etag ? { IfMatch: `"${ref.etag}"` } : {}),
-        }),
-      );
-    } catch (err) {
-      // Replaced since the event (its own event follows) or deleted: nothing to do.
-      const status = err instanceof S3ServiceException ? err.$metadata.httpStatusCode : 0;
-      if (status === 412 || (err as Error).name === "NoSuchKey") {
-        const reason = status === 412
-          ? `replaced since the event (ETag is no longer ${ref.etag})`
-          : "deleted since the event";
-        return { bucket, key, status: "skipped", reason };
-      }
-      throw err;
-    }
+    const object = await readEventObject(s3, ref);
+    if ("skipped" in object) return { bucket, key, status: "skipped", reason: object.skipped };
     const size = object.ContentLength ?? 0;
     if (size > config.maxInputBytes) {
       await object.Body?.transformToWebStream().cancel();
@@ -149,36 +123,18 @@ export function createHandler(config: Config): Handler<unknown, Result> {
     };
   }
 
-  return async (event, context) => {
-    const outcomes: Outcome[] = [];
-    const failures: string[] = [];
-    for (const ref of inputsOf(event)) {
-      try {
-        const outcome = await transformObject(ref);
-        log({ message: outcome.status, requestId: context.awsRequestId, ...outcome });
-        outcomes.push(outcome);
-      } catch (err) {
-        const reason = `Cannot transform s3://${ref.bucket}/${ref.key}: ${
-          (err as Error).message.replace(/^Cannot transform orders: /, "")
-        }`;
-        log({
-          message: "failed",
-          requestId: context.awsRequestId,
-          bucket: ref.bucket,
-          key: ref.key,
-          reason,
-        });
-        failures.push(reason);
-      }
+  return async (event, context) => ({
+    outcomes: await handleEach(inputsOf(event), transformObject, {
+      context,
+      action: "transform",
+      ownPrefix: "Cannot transform orders: ",
       // Polars' frames live in native memory that V8 does not see: they are
       // freed by finalizers after a GC, which V8 would not start on its own
       // (its heap stays small), so a warm function would grow file by file.
       // infra/lambda/bootstrap exposes gc().
-      (globalThis as { gc?: () => void }).gc?.();
-    }
-    if (failures.length > 0) throw new Error(failures.join("; "));
-    return { outcomes };
-  };
+      afterEach: () => (globalThis as { gc?: () => void }).gc?.(),
+    }),
+  });
 }
 
 /**
