@@ -7,6 +7,7 @@
 import { type Admin, Kafka, logLevel } from "kafkajs";
 import { env } from "./env.ts";
 import { ENDPOINT_VAR, probe, type Service } from "./probe.ts";
+import type { Context } from "./lambda/runtime.ts";
 
 const LABEL: Record<Service, string> = {
   kafka: "Kafka",
@@ -69,6 +70,29 @@ export async function until(
     if (Date.now() > deadline) throw new Error(`Timed out after ${ms} ms waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, every));
   }
+}
+
+/**
+ * A Lambda context for calling a handler in process (60 s left).
+ *
+ * @example
+ * ```ts
+ * await handler(event, lambdaContext("count-csv-rows"));
+ * ```
+ */
+export function lambdaContext(functionName: string, memoryLimitInMB = "128"): Context {
+  const deadlineMs = Date.now() + 60_000;
+  return {
+    awsRequestId: crypto.randomUUID(),
+    functionName,
+    functionVersion: "$LATEST",
+    memoryLimitInMB,
+    invokedFunctionArn: `arn:aws:lambda:us-east-1:000000000000:function:${functionName}`,
+    logGroupName: `/aws/lambda/${functionName}`,
+    logStreamName: "test",
+    deadlineMs,
+    getRemainingTimeInMillis: () => deadlineMs - Date.now(),
+  };
 }
 
 /** A kafkajs client for tests: quiet, fast to give up. */

@@ -20,7 +20,6 @@ import {
 } from "@aws-sdk/client-dynamodb";
 import { uniqueName } from "../../infra/testing.ts";
 import { encodeS3Key } from "../../infra/lambda/s3_event.ts";
-import type { Context } from "../../infra/lambda/runtime.ts";
 import { readConfig } from "./config.ts";
 import { createCountsTable, objectId } from "./store.ts";
 
@@ -132,22 +131,6 @@ export function s3Event(
         },
       },
     })),
-  };
-}
-
-/** A Lambda context for calling the handler in process. */
-export function testContext(): Context {
-  const deadlineMs = Date.now() + 60_000;
-  return {
-    awsRequestId: crypto.randomUUID(),
-    functionName: "count-csv-rows",
-    functionVersion: "$LATEST",
-    memoryLimitInMB: "128",
-    invokedFunctionArn: "arn:aws:lambda:us-east-1:000000000000:function:count-csv-rows",
-    logGroupName: "/aws/lambda/count-csv-rows",
-    logStreamName: "test",
-    deadlineMs,
-    getRemainingTimeInMillis: () => deadlineMs - Date.now(),
   };
 }
 

@@ -4,10 +4,10 @@
  * real S3 server and DynamoDB Local.
  */
 import assert from "node:assert/strict";
-import { requireService } from "../../infra/testing.ts";
+import { lambdaContext, requireService } from "../../infra/testing.ts";
 import { readConfig } from "./config.ts";
 import { createHandler, type Result } from "./handler.ts";
-import { s3Event, testContext, TRICKY, withFixture } from "./_testing.ts";
+import { s3Event, TRICKY, withFixture } from "./_testing.ts";
 
 async function services() {
   await requireService("s3");
@@ -24,7 +24,10 @@ Deno.test("handler() counts the rows of every record's file, tricky files includ
     for (const file of TRICKY) {
       objects.push({ key: file.key, etag: await f.put(file.key, file.body) });
     }
-    const result = await handlerFor(f.env)(s3Event(f.bucket, objects), testContext()) as Result;
+    const result = await handlerFor(f.env)(
+      s3Event(f.bucket, objects),
+      lambdaContext("count-csv-rows"),
+    ) as Result;
     assert.deepEqual(
       result.outcomes.map((o) => [o.key, o.status, o.count?.rows]),
       TRICKY.map((file) => [file.key, "counted", file.rows]),
@@ -45,9 +48,9 @@ Deno.test("handler() leaves one item with the same count when an event comes twi
     const etag = await f.put("twice.csv", "id\n1\n2\n");
     const event = s3Event(f.bucket, [{ key: "twice.csv", etag }]);
     const handler = handlerFor(f.env);
-    const first = await handler(event, testContext()) as Result;
+    const first = await handler(event, lambdaContext("count-csv-rows")) as Result;
     const stored = await f.item("twice.csv");
-    const second = await handler(event, testContext()) as Result;
+    const second = await handler(event, lambdaContext("count-csv-rows")) as Result;
     assert.equal(first.outcomes[0].status, "counted");
     assert.equal(second.outcomes[0].status, "duplicate");
     assert.deepEqual(await f.item("twice.csv"), stored, "the item is untouched, not incremented");
@@ -57,7 +60,7 @@ Deno.test("handler() leaves one item with the same count when an event comes twi
     const etag2 = await f.put("twice.csv", "id\n1\n2\n3\n");
     const third = await handler(
       s3Event(f.bucket, [{ key: "twice.csv", etag: etag2 }]),
-      testContext(),
+      lambdaContext("count-csv-rows"),
     ) as Result;
     assert.equal(third.outcomes[0].status, "counted");
     assert.deepEqual([(await f.item("twice.csv"))?.rows, (await f.item("twice.csv"))?.etag], [
@@ -75,12 +78,15 @@ Deno.test("handler() skips a stale event whose upload was replaced, and counts w
     const handler = handlerFor(f.env);
     const stale = await handler(
       s3Event(f.bucket, [{ key: "data.csv", etag: old }]),
-      testContext(),
+      lambdaContext("count-csv-rows"),
     ) as Result;
     assert.equal(stale.outcomes[0].status, "skipped");
     assert.match(stale.outcomes[0].reason!, /replaced since the event/);
     assert.equal(await f.item("data.csv"), undefined, "the stale version is not stored");
-    const noEtag = await handler(s3Event(f.bucket, [{ key: "data.csv" }]), testContext()) as Result;
+    const noEtag = await handler(
+      s3Event(f.bucket, [{ key: "data.csv" }]),
+      lambdaContext("count-csv-rows"),
+    ) as Result;
     assert.equal(noEtag.outcomes[0].count?.rows, 4);
   });
 });
@@ -93,7 +99,7 @@ Deno.test("handler() skips non-CSV keys, removals and deleted files, saying why"
       { key: "gone.csv", eventName: "ObjectRemoved:Delete" },
       { key: "never-uploaded.csv" },
     ]);
-    const result = await handlerFor(f.env)(event, testContext()) as Result;
+    const result = await handlerFor(f.env)(event, lambdaContext("count-csv-rows")) as Result;
     assert.deepEqual(result.outcomes.map((o) => [o.status, o.reason]), [
       ["skipped", "not a .csv key"],
       ["skipped", "event ObjectRemoved:Delete is not an upload"],
@@ -114,7 +120,7 @@ Deno.test("handler() fails the invocation naming the broken file, after counting
       { key: "ragged.csv", etag: ragged },
     ]);
     await assert.rejects(
-      handlerFor(f.env)(event, testContext()),
+      handlerFor(f.env)(event, lambdaContext("count-csv-rows")),
       (err: Error) => {
         assert.match(
           err.message,
@@ -134,6 +140,9 @@ Deno.test("handler() fails the invocation naming the broken file, after counting
 Deno.test("handler() rejects an event that is not from S3", async () => {
   await services();
   await withFixture(async (f) => {
-    await assert.rejects(handlerFor(f.env)({ hello: "world" }, testContext()), /no Records array/);
+    await assert.rejects(
+      handlerFor(f.env)({ hello: "world" }, lambdaContext("count-csv-rows")),
+      /no Records array/,
+    );
   });
 });

@@ -14,7 +14,6 @@ import {
   S3Client,
 } from "@aws-sdk/client-s3";
 import { uniqueName } from "../../infra/testing.ts";
-import type { Context } from "../../infra/lambda/runtime.ts";
 import { readConfig } from "./config.ts";
 
 /** Two fresh buckets and a client. */
@@ -85,22 +84,6 @@ export async function withBuckets(
     }
     s3.destroy();
   }
-}
-
-/** A Lambda context for calling the handler in process. */
-export function testContext(): Context {
-  const deadlineMs = Date.now() + 60_000;
-  return {
-    awsRequestId: crypto.randomUUID(),
-    functionName: "summarise-orders",
-    functionVersion: "$LATEST",
-    memoryLimitInMB: "1024",
-    invokedFunctionArn: "arn:aws:lambda:us-east-1:000000000000:function:summarise-orders",
-    logGroupName: "/aws/lambda/summarise-orders",
-    logStreamName: "test",
-    deadlineMs,
-    getRemainingTimeInMillis: () => deadlineMs - Date.now(),
-  };
 }
 
 /**

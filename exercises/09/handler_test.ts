@@ -5,11 +5,11 @@
  */
 import assert from "node:assert/strict";
 import { encodeS3Key } from "../../infra/lambda/s3_event.ts";
-import { requireService } from "../../infra/testing.ts";
+import { lambdaContext, requireService } from "../../infra/testing.ts";
 import { readConfig } from "./config.ts";
 import { createHandler, type Result } from "./handler.ts";
 import { transformOrdersPlain } from "./reference.ts";
-import { generateOrders, testContext, withBuckets } from "./_testing.ts";
+import { generateOrders, withBuckets } from "./_testing.ts";
 
 const handlerFor = (env: Record<string, string>) =>
   createHandler(readConfig({ ...Deno.env.toObject(), ...env }));
@@ -32,7 +32,7 @@ Deno.test("handler() writes each file's summary, equal to the plain computation"
     await b.put("in/day 2+more.ndjson", generated);
     const result = await handlerFor(b.env)(
       event(b.source, "in/orders.json", "in/day 2+more.ndjson"),
-      testContext(),
+      lambdaContext("summarise-orders", "1024"),
     ) as Result;
     assert.deepEqual(result.outcomes.map((o) => [o.status, o.output, o.orders]), [
       ["written", `s3://${b.output}/summaries/in/orders.ndjson`, 8],
@@ -55,7 +55,10 @@ Deno.test("handler() takes a direct {bucket, key} invoke, and keeps output keys 
     // AWS accepts "../" in keys; the local server does not, so backslashes stand in.
     const key = "in\\..\\..\\escape.json";
     await b.put(key, SAMPLE);
-    const result = await handlerFor(b.env)({ bucket: b.source, key }, testContext()) as Result;
+    const result = await handlerFor(b.env)(
+      { bucket: b.source, key },
+      lambdaContext("summarise-orders", "1024"),
+    ) as Result;
     assert.equal(result.outcomes[0].output, `s3://${b.output}/summaries/in/escape.ndjson`);
     assert.deepEqual(await b.outputKeys(), ["summaries/in/escape.ndjson"]);
   });
@@ -74,7 +77,7 @@ Deno.test("handler() fails on bad input naming the object, record and reason, wr
     await assert.rejects(
       handlerFor(b.env)(
         event(b.source, "bad.ndjson", "missing.json", "not-json.json"),
-        testContext(),
+        lambdaContext("summarise-orders", "1024"),
       ),
       (err: Error) => {
         const reasons = err.message.split("; ");
@@ -109,7 +112,7 @@ Deno.test("handler() skips other files, its own output, and inputs above MAX_INP
           ...event(b.output, "summaries/x.json").Records,
         ],
       },
-      testContext(),
+      lambdaContext("summarise-orders", "1024"),
     ) as Result;
     assert.deepEqual(skipped.outcomes.map((o) => o.reason), [
       "not a .json, .ndjson or .jsonl key",
@@ -119,7 +122,7 @@ Deno.test("handler() skips other files, its own output, and inputs above MAX_INP
     await assert.rejects(
       handlerFor({ ...b.env, MAX_INPUT_MB: "1" })(
         { bucket: b.source, key: "big.ndjson" },
-        testContext(),
+        lambdaContext("summarise-orders", "1024"),
       ),
       /big\.ndjson: the object is \d+ bytes, above MAX_INPUT_MB \(1048576 bytes\)/,
     );
@@ -128,7 +131,7 @@ Deno.test("handler() skips other files, its own output, and inputs above MAX_INP
 
 Deno.test("handler() rejects an event that is neither S3 nor {bucket, key}", async () => {
   await assert.rejects(
-    handlerFor({})({ bucket: "b" }, testContext()),
+    handlerFor({})({ bucket: "b" }, lambdaContext("summarise-orders", "1024")),
     /expected an S3 event or \{"bucket": "...", "key": "..."\}, got \{"bucket":"b"\}/,
   );
 });
@@ -144,8 +147,11 @@ Deno.test("handler() skips an object replaced or deleted since its event", async
       }],
     };
     const handler = handlerFor(b.env);
-    const replaced = await handler(stale, testContext()) as Result;
-    const deleted = await handler(event(b.source, "gone.json"), testContext()) as Result;
+    const replaced = await handler(stale, lambdaContext("summarise-orders", "1024")) as Result;
+    const deleted = await handler(
+      event(b.source, "gone.json"),
+      lambdaContext("summarise-orders", "1024"),
+    ) as Result;
     assert.deepEqual([replaced.outcomes[0].reason, deleted.outcomes[0].reason], [
       "replaced since the event (ETag is no longer 0123abcd)",
       "deleted since the event",
