@@ -143,13 +143,19 @@ pid_of() {
 
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
-# One probe: does the service really answer?
+# The probes of kafka, s3 and dynamodb are Deno scripts: without Deno, every
+# port would look taken by "something that is not a working" service.
+need_deno() {
+  command -v "$DENO" >/dev/null 2>&1 ||
+    die "Deno is missing: '$DENO' is not on PATH (run \`make deno\`, or set DENO to the path of deno $(deno_version))"
+}
+deno_version() { sed -n 's/^DENO_VERSION := //p' "$ROOT/Makefile"; }
+
+# One probe: does the service really answer? It asks the service itself, never
+# this checkout's files, so a service another clone started passes too.
 probe() {
   case $1 in
-  kafka)
-    grep -q "Kafka Server started" "$RUN/kafka/log" 2>/dev/null || return 1
-    KAFKA_BROKERS=127.0.0.1:9092 "$DENO" run -A --quiet "$ROOT/infra/ready.ts" kafka 2>/dev/null
-    ;;
+  kafka) KAFKA_BROKERS=127.0.0.1:9092 "$DENO" run -A --quiet "$ROOT/infra/ready.ts" kafka 2>/dev/null ;;
   redis) redis-cli -h 127.0.0.1 -p 6379 ping 2>/dev/null | grep -q PONG ;;
   s3) S3_ENDPOINT=http://127.0.0.1:7070 "$DENO" run -A --quiet "$ROOT/infra/ready.ts" s3 2>/dev/null ;;
   dynamodb)
@@ -233,9 +239,18 @@ start_dynamodb() {
     -jar "$dir/DynamoDBLocal.jar" -inMemory -sharedDb -port 8000 -disableTelemetry)
 }
 
+# Our own broker is ready once it says it started AND answers an admin call
+# (during start-up the port may answer before the broker serves requests).
+started_and_answers() {
+  if [ "$1" = kafka ]; then
+    grep -q "Kafka Server started" "$RUN/kafka/log" 2>/dev/null || return 1
+  fi
+  probe "$1"
+}
+
 wait_ready() {
   local name=$1 pid=$2 deadline=$((SECONDS + READY_TIMEOUT))
-  until probe "$name"; do
+  until started_and_answers "$name"; do
     if ! kill -0 "$pid" 2>/dev/null; then
       say "services: $name exited during start-up; last lines of $RUN/$name/log:"
       tail -n 20 "$RUN/$name/log" >&2
@@ -320,6 +335,7 @@ main() {
     for s in "${services[@]}" rie; do install "$s"; done
     ;;
   up)
+    need_deno
     mkdir -p "$RUN"
     for s in "${services[@]}"; do up "$s"; done
     install rie
@@ -341,6 +357,7 @@ main() {
     esac
     ;;
   status)
+    need_deno
     local rc=0
     for s in "${services[@]}"; do status "$s" || rc=1; done
     return $rc
