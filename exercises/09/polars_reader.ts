@@ -10,9 +10,13 @@
  * into 1/0 in a number column, which no check after the fact can see. Its
  * NDJSON reader refuses them.
  *
- * Known difference from `JSON.parse`: in a record with a repeated key
- * (`{"amount": 5, "amount": 7}`), Polars keeps the first value and
- * `JSON.parse` the last.
+ * A record that names a field twice (`{"amount": 5, "amount": 7}`, or
+ * `"\u0061mount"`, which both readers unescape to `amount`) is where they
+ * differ most quietly: Polars keeps the first value, `JSON.parse` (and
+ * pandas) the last. So the frame is used only when each of the three field
+ * names occurs exactly once per record in the raw bytes and no name could be
+ * escaped; a name that also occurs as a value or in a nested object only
+ * costs a second read.
  *
  * @module
  */
@@ -25,11 +29,12 @@ import { isJsonSpace } from "./record_reader.ts";
  * What a value of a string `customer_id` column looks like when Polars made
  * it from something that was not a string: a float (`1.5`, `1e+20`), an
  * integer too large to be exact in JS (16+ digits), a boolean, an object or
- * array (as JSON), a lone surrogate (as NUL). A real string id like this
- * only costs a second read.
+ * array (as JSON), a lone surrogate (as NUL), the integer `-0` (`"-0"`,
+ * where `String(-0)` is `"0"`). A real string id like this only costs a
+ * second read.
  */
 const COERCED_ID = String.raw`^-?[0-9]+\.[0-9]*([eE][-+]?[0-9]+)?$|^-?[0-9]+[eE][-+]?[0-9]+$` +
-  String.raw`|^-?[0-9]{16,}$|^(true|false)$|^[\[{]|\x00`;
+  String.raw`|^-?[0-9]{16,}$|^-0$|^(true|false)$|^[\[{]|\x00`;
 
 /** The shape of an ISO 8601 date-time with Z or an offset; the calendar is checked apart. */
 const DATE_TIME = String.raw`^[0-9]{4}-[0-9]{2}-[0-9]{2}T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]` +
@@ -55,19 +60,22 @@ export function readWithPolars(input: Uint8Array | string): pl.DataFrame | undef
     : Buffer.from(input.buffer, input.byteOffset, input.byteLength); // no copy
   if (bytes[firstNonBlank(bytes)] === OPEN_BRACKET) return undefined;
   let raw: pl.DataFrame;
+  let idIsInteger: boolean;
   try {
     raw = pl.readJSON(bytes, { format: "lines" });
+    // pl.String, not its old name pl.Utf8: the two do not compare equal. An
+    // integer beyond 64 bits makes an Int128 column, whose schema throws.
+    const types = raw.schema;
+    idIsInteger = types.customer_id?.equals(pl.Int64);
+    if (
+      !(idIsInteger || types.customer_id?.equals(pl.String)) ||
+      !(types.amount?.equals(pl.Float64) || types.amount?.equals(pl.Int64)) ||
+      !types.created_at?.equals(pl.String)
+    ) return undefined;
   } catch {
     return undefined; // not JSON, not UTF-8, a type that changes after the first 50 records...
   }
-  // pl.String, not its old name pl.Utf8: the two do not compare equal.
-  const types = raw.schema;
-  const idIsInteger = types.customer_id?.equals(pl.Int64);
-  if (
-    !(idIsInteger || types.customer_id?.equals(pl.String)) ||
-    !(types.amount?.equals(pl.Float64) || types.amount?.equals(pl.Int64)) ||
-    !types.created_at?.equals(pl.String)
-  ) return undefined;
+  if (!eachNameOncePerRecord(input, raw.height)) return undefined;
   const id = pl.col("customer_id");
   const amount = pl.col("amount").cast(pl.Float64);
   const createdAt = pl.col("created_at");
@@ -116,6 +124,26 @@ export function paise(amount: pl.Expr): pl.Expr {
  */
 export function int(value: number): pl.Expr {
   return pl.lit(value).cast(pl.Int64);
+}
+
+// The field names the transform reads, where they occur raw, and where one
+// of them could be escaped (`\u005f` to `\u007f`, any case of hex: `_`, a-z).
+const NAME = /"(?:customer_id|amount|created_at)"/g;
+const ESCAPED_NAME_CHARACTER = /\\u00[5-7][0-9a-f]/i;
+
+/**
+ * Whether the names the transform reads occur 3 × `records` times in the
+ * input and none is escaped: Polars made a value of each name in each
+ * record, so no record lacks one, and more means a record has one twice.
+ * One regular expression over the text: about as long as Polars' own read.
+ */
+function eachNameOncePerRecord(input: Uint8Array | string, records: number): boolean {
+  const text = typeof input === "string" ? input : new TextDecoder().decode(input);
+  if (ESCAPED_NAME_CHARACTER.test(text)) return false;
+  NAME.lastIndex = 0;
+  let count = 0;
+  while (NAME.exec(text) !== null) if (++count > 3 * records) return false;
+  return count === 3 * records;
 }
 
 /** Index of the first byte that is not JSON whitespace or a UTF-8 BOM. */

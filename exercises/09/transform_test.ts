@@ -418,13 +418,6 @@ Deno.test("transformOrders() trusts Polars with ordinary NDJSON, integer ids and
   }
 });
 
-Deno.test("transformOrders() keeps the first of a repeated key where JSON.parse keeps the last", () => {
-  const input = '{"customer_id":"c1","amount":5,"amount":7,"created_at":"2024-05-01T10:00:00Z"}';
-  assert.equal(transformOrders(input).rows[0].total_amount, 5);
-  assert.equal(transformOrders(input, { reader: "typescript" }).rows[0].total_amount, 7);
-  assert.equal(transformOrdersPlain(input).rows[0].total_amount, 7);
-});
-
 Deno.test("transformOrders() rejects an unknown reader", () => {
   assert.throws(
     () => transformOrders("", { reader: "pandas" as "polars" }),
@@ -441,4 +434,122 @@ Deno.test("transformOrders() reads a JSON array with TypeScript: Polars's reads 
     message: "Cannot transform orders: record 2: amount must be a number: got boolean true",
   });
   assert.equal(transformOrders(`[${order("c1", 1)}]`).reader, "typescript");
+});
+
+/** Both answer the same: the same bytes, or the same error. */
+function assertAgree(input: string, what: string): void {
+  let expected: TransformResult | Error, actual: TransformResult | Error;
+  try {
+    expected = transformOrdersPlain(input);
+  } catch (err) {
+    expected = err as Error;
+  }
+  try {
+    actual = transformOrders(input);
+  } catch (err) {
+    actual = err as Error;
+  }
+  if (expected instanceof Error || actual instanceof Error) {
+    assert.equal(
+      actual instanceof Error ? `${actual.name}: ${actual.message}` : text(actual),
+      expected instanceof Error ? `${expected.name}: ${expected.message}` : text(expected),
+      what,
+    );
+  } else assertSameOutput(actual, expected);
+}
+
+Deno.test("transformOrders() takes the last of a repeated field, as JSON.parse and pandas do", () => {
+  const at = '"created_at":"2024-05-01T10:00:00Z"';
+  const cases = [
+    [`{"customer_id":"c1","amount":5,"amount":7,${at}}`, "c1", 7],
+    [`{"customer_id":"c1","customer_id":"c2","amount":5,${at}}`, "c2", 5],
+    [`{"customer_id":"c1","amount":5,"\\u0061mount":7,${at}}`, "c1", 7],
+    [`{"customer_id":"c1","customer\\u005Fid":"c2","amount":5,${at}}`, "c2", 5],
+  ] as const;
+  for (const [record, customer, total] of cases) {
+    const input = [order("c0", 1), record].join("\n");
+    const result = transformOrders(input);
+    assert.deepEqual(
+      result.rows.map((row) => [row.customer_id, row.total_amount]),
+      [["c0", 1], [customer, total]],
+      record,
+    );
+    assertSameOutput(result, transformOrdersPlain(input));
+  }
+  const dates = [
+    order("c1", 1),
+    order("c1", 2).replace("}", ',"created_at":"2025-01-01T00:00:00Z"}'),
+  ];
+  assert.equal(transformOrders(dates.join("\n")).rows[0].last_order_at, "2025-01-01T00:00:00.000Z");
+});
+
+Deno.test("transformOrders() agrees with transformOrdersPlain() where Polars and JSON.parse read numbers and names differently", () => {
+  const at = '"created_at":"2024-05-01T10:00:00Z"';
+  const odd = [
+    ...["-0", "-0.0", "1e2", "1E+2", "1.5e1", "0.1e1", "5.", ".5", "05", "+5", "NaN", "Infinity"],
+    ...["1e400", "-1e400", "1e-400", "9007199254740993", "9223372036854775807"],
+    ...["9223372036854775808", "18446744073709551616", "123456789012345678901234567890"],
+    ...["-123456789012345678901234567890", '"NaN"', '"1e2"', '"-0"', "true", "null", "[]", "{}"],
+  ];
+  for (const value of odd) {
+    for (const field of ["customer_id", "amount"]) {
+      const record = field === "amount"
+        ? `{"customer_id":"c1","amount":${value},${at}}`
+        : `{"customer_id":${value},"amount":1,${at}}`;
+      for (const input of [`${order("c1", 1)}\n${record}\n`, `${record}\n${order(7, 1)}\n`]) {
+        assertAgree(input, input);
+      }
+    }
+  }
+});
+
+Deno.test("transformOrders() agrees with transformOrdersPlain() on 200 generated files of repeated, escaped and odd fields", () => {
+  const seed = 9090;
+  const random = prng(seed);
+  const pick = <T>(items: readonly T[]) => items[Math.floor(random() * items.length)];
+  const escape = (name: string) =>
+    name.replace(/[a-z_]/, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+  // The first value of each is ordinary; the others are read differently by some parsers.
+  const values: Record<string, readonly string[]> = {
+    customer_id: [
+      '"c1"',
+      '"c2"',
+      "7",
+      "-0",
+      "1e2",
+      "7.0",
+      '"1e2"',
+      '"NaN"',
+      "99999999999999999999",
+    ],
+    amount: ["5", "7.25", "-0", "1e2", "1E-2", "0.005", "1e400", "12345678901234567890", '"5"'],
+    created_at: ['"2024-05-01T10:00:00Z"', '"2025-01-01T00:00:00+05:30"', '"2024-02-30T00:00:00Z"'],
+  };
+  let agreedOnOutput = 0;
+  for (let file = 0; file < 200; file++) {
+    const lines = [];
+    for (let i = 0; i < 30; i++) {
+      const fields: string[] = [];
+      for (const name of Object.keys(values)) {
+        const times = random() < 0.9 ? 1 : random() < 0.98 ? 2 : 0; // repeated, rarely missing
+        for (let t = 0; t < times; t++) {
+          const key = random() < 0.05 ? escape(name) : name;
+          const value = random() < 0.97 ? values[name][0] : pick(values[name]);
+          fields.push(`"${key}":${value}`);
+        }
+      }
+      if (random() < 0.2) fields.push(`"note":"${pick(["amount", "customer_id", "\\u0061"])}"`);
+      if (random() < 0.1) fields.push(`"meta":{"amount":${pick(values.amount)}}`);
+      lines.push(`{${fields.sort(() => random() - 0.5).join(",")}}`);
+    }
+    const input = lines.join("\n") + "\n";
+    assertAgree(input, `seed ${seed}, file ${file}`);
+    try {
+      transformOrdersPlain(input);
+      agreedOnOutput++;
+    } catch {
+      // an error both gave, already compared
+    }
+  }
+  assert.ok(agreedOnOutput >= 20, `only ${agreedOnOutput} of 200 files had no bad record`);
 });
