@@ -16,13 +16,18 @@
  */
 import {
   type Admin,
+  ConfigResourceTypes,
+  type Consumer,
   type ITopicConfig,
   Kafka,
   logLevel,
+  type Message,
   Partitioners,
   type Producer,
 } from "kafkajs";
+import { Buffer } from "node:buffer";
 import process from "node:process";
+import { RECORD_OVERHEAD } from "./dead_letter.ts";
 
 // kafkajs 2.2.4 schedules a timer with a negative delay on every connection,
 // and the runtime prints a TimeoutNegativeWarning for each (kafkajs#1751;
@@ -89,8 +94,13 @@ export async function ensureTopics(admin: Admin, topics: ITopicConfig[]): Promis
 
 /**
  * A producer that never creates topics by accident. The partitioner is named
- * (kafkajs warns otherwise): the murmur2 one Java clients use, so a key maps to
- * the same partition whichever client wrote it.
+ * (kafkajs warns otherwise): kafkajs 2's default, murmur2 as in the Java
+ * client, so a key maps to the same partition as when a Java (or Kafka
+ * Streams, or kafka-python) producer writes it. librdkafka-based clients
+ * (confluent-kafka for Python and Go, kcat, node-rdkafka) default to
+ * `consistent_random` (CRC32) and put the same key elsewhere: give them
+ * `partitioner=murmur2_random` (kcat: `-X partitioner=murmur2_random`) to
+ * share a topic with this producer and keep one key's messages in order.
  */
 export function newProducer(kafka: Kafka): Producer {
   return kafka.producer({
@@ -110,4 +120,91 @@ export function describeKafkaError(err: unknown, brokers: string[]): string {
       "(start it with `make services`, or point KAFKA_BROKERS at a running broker)";
   }
   return message;
+}
+
+/**
+ * The largest message `topic` takes, in bytes: its `max.message.bytes` (the
+ * broker's `message.max.bytes` unless the topic overrides it). A record
+ * batch over it is refused with MESSAGE_TOO_LARGE, for every message in it.
+ *
+ * @example
+ * ```ts
+ * await maxMessageBytes(admin, "orders"); // 1048588 on a default broker
+ * ```
+ */
+export async function maxMessageBytes(admin: Admin, topic: string): Promise<number> {
+  const { resources } = await admin.describeConfigs({
+    resources: [{
+      type: ConfigResourceTypes.TOPIC,
+      name: topic,
+      configNames: ["max.message.bytes"],
+    }],
+    includeSynonyms: false,
+  });
+  const value = resources[0]?.configEntries.find((e) => e.configName === "max.message.bytes")
+    ?.configValue;
+  const bytes = Number(value);
+  if (!Number.isSafeInteger(bytes) || bytes <= 0) {
+    throw new Error(`Cannot read max.message.bytes of topic '${topic}': got ${value}`);
+  }
+  return bytes;
+}
+
+/**
+ * What a message costs in a record batch: key, value and per-record overhead.
+ *
+ * @example
+ * ```ts
+ * messageBytes({ key: "c1", value: "{}" }); // 132
+ * ```
+ */
+export function messageBytes(message: Message): number {
+  const size = (v: Message["key"] | Message["value"]) =>
+    v == null ? 0 : typeof v === "string" ? Buffer.byteLength(v) : v.length;
+  return size(message.key) + size(message.value) + RECORD_OVERHEAD;
+}
+
+/**
+ * Sends `messages` to `topic` in as few requests as fit the topic's limit
+ * (`maxBytes`, from {@linkcode maxMessageBytes}): one partition's record
+ * batch never exceeds the sum of a request's messages.
+ */
+export async function sendWithin(
+  producer: Producer,
+  topic: string,
+  messages: Message[],
+  maxBytes: number,
+): Promise<void> {
+  let batch: Message[] = [];
+  let bytes = 0;
+  for (const message of messages) {
+    const size = messageBytes(message);
+    if (batch.length > 0 && bytes + size > maxBytes) {
+      await producer.send({ topic, acks: -1, messages: batch });
+      batch = [];
+      bytes = 0;
+    }
+    batch.push(message);
+    bytes += size;
+  }
+  if (batch.length > 0) await producer.send({ topic, acks: -1, messages: batch });
+}
+
+/**
+ * Resolves with the error when kafkajs gives up on `consumer` for good: a
+ * crash it does not restart (a non-retriable error such as MESSAGE_TOO_LARGE)
+ * leaves it disconnected while the process lives on doing nothing. Programs
+ * exit non-zero on it, so a supervisor sees the failure and restarts them.
+ *
+ * @example
+ * ```ts
+ * fatalCrash(consumer).then((err) => { console.error(err.message); Deno.exit(1); });
+ * ```
+ */
+export function fatalCrash(consumer: Consumer): Promise<Error> {
+  return new Promise((resolve) => {
+    consumer.on(consumer.events.CRASH, ({ payload }) => {
+      if (!payload.restart) resolve(payload.error);
+    });
+  });
 }

@@ -3,7 +3,15 @@
  * broker, with their stdout, stderr and exit codes.
  */
 import assert from "node:assert/strict";
-import { readTopic, requireService, uniqueName, withTopics } from "../../infra/testing.ts";
+import { ConfigResourceTypes } from "kafkajs";
+import {
+  readTopic,
+  requireService,
+  testKafka,
+  uniqueName,
+  withTopics,
+} from "../../infra/testing.ts";
+import { newProducer } from "../../infra/kafka.ts";
 import { startScript } from "../../infra/script.ts";
 
 function names() {
@@ -79,4 +87,58 @@ Deno.test("producer.ts fails with a message naming KAFKA_BROKERS when Kafka is d
     down.stderr.tail(1),
     /^producer: Cannot reach Kafka at KAFKA_BROKERS=127\.0\.0\.1:1: .*make services/,
   );
+});
+
+Deno.test("consumer.ts exits 0 on a SIGTERM that comes while it is still connecting", async () => {
+  await requireService("kafka");
+  const env = names();
+  await withTopics([env.ORDERS_TOPIC, env.ORDERS_DLQ_TOPIC], async () => {
+    const consumer = startScript("exercises/01/consumer.ts", [], env);
+    // Its first line is printed before it connects: the signal lands during start-up.
+    await consumer.stderr.waitFor((lines) => lines.length >= 1, 20_000, "the start line");
+    const stopped = await consumer.stop("SIGTERM");
+    assert.equal(stopped.code, 0, consumer.stderr.tail());
+    assert.equal(stopped.signal, null, "ended by its own clean exit, not by the signal");
+  });
+});
+
+Deno.test("consumer.ts exits 1 with the reason when kafkajs stops the consumer for good", async () => {
+  await requireService("kafka");
+  const env = names();
+  await withTopics([env.ORDERS_TOPIC, env.ORDERS_DLQ_TOPIC], async (admin) => {
+    const consumer = startScript("exercises/01/consumer.ts", [], env);
+    try {
+      await consumer.stderr.waitFor(
+        (lines) => lines.some((l) => l.includes("has partitions")),
+        30_000,
+        "the consumer to join",
+      );
+      // The limit changes under the running consumer: its next dead letter is refused
+      // with MESSAGE_TOO_LARGE, an error kafkajs does not restart after.
+      await admin.alterConfigs({
+        validateOnly: false,
+        resources: [{
+          type: ConfigResourceTypes.TOPIC,
+          name: env.ORDERS_DLQ_TOPIC,
+          configEntries: [{ name: "max.message.bytes", value: "200" }],
+        }],
+      });
+      const producer = newProducer(testKafka());
+      await producer.connect();
+      await producer.send({ topic: env.ORDERS_TOPIC, messages: [{ value: "x".repeat(2000) }] });
+      await producer.disconnect();
+      const status = await Promise.race([
+        consumer.status,
+        new Promise<null>((r) => setTimeout(() => r(null), 30_000)),
+      ]);
+      assert.ok(status, `still running after the crash:\n${consumer.stderr.tail()}`);
+      assert.equal(status.code, 1);
+      assert.match(
+        consumer.stderr.tail(3),
+        /consumer: stopped for good \(kafkajs will not restart it\): .*/,
+      );
+    } finally {
+      await consumer.stop("SIGKILL");
+    }
+  });
 });

@@ -12,7 +12,17 @@
  */
 import { type Consumer, type Producer } from "kafkajs";
 import { type Config, readConfig, topicsOf } from "./config.ts";
-import { describeKafkaError, ensureTopics, kafkaClient, newProducer } from "../../infra/kafka.ts";
+import {
+  describeKafkaError,
+  ensureTopics,
+  fatalCrash,
+  kafkaClient,
+  maxMessageBytes,
+  messageBytes,
+  newProducer,
+} from "../../infra/kafka.ts";
+import { deadLetter, RECORD_OVERHEAD } from "../../infra/dead_letter.ts";
+import { runUntilSignal } from "../../infra/run_until_signal.ts";
 import { isAbove, type Order, parseOrder } from "./order.ts";
 
 /** One printed order and where it came from. */
@@ -34,6 +44,8 @@ export interface ConsumerOptions {
 export interface RunningConsumer {
   /** Leaves the group (so its partitions move to the other members) and disconnects. */
   stop(): Promise<void>;
+  /** Resolves with the error if kafkajs stopped the consumer for good (never, otherwise). */
+  failed: Promise<Error>;
 }
 
 /**
@@ -55,8 +67,10 @@ export async function startConsumer(
   const kafka = kafkaClient(config.brokers, "orders-consumer");
   const admin = kafka.admin();
   await admin.connect();
+  let dlqMax: number;
   try {
     await ensureTopics(admin, topicsOf(config));
+    dlqMax = await maxMessageBytes(admin, config.dlqTopic);
   } finally {
     await admin.disconnect();
   }
@@ -72,28 +86,23 @@ export async function startConsumer(
     console.error(`consumer: ${payload.memberId} has partitions [${partitions}]`);
     onAssigned?.(partitions);
   });
+  const failed = fatalCrash(consumer);
   await dlq.connect();
   await consumer.connect();
   await consumer.subscribe({ topic: config.topic, fromBeginning: true });
   await consumer.run({
     eachMessage: async ({ partition, message }) => {
-      const checked = parseOrder(message.value?.toString() ?? "");
+      const checked = parseOrder(message.value);
       if (!checked.ok) {
         const where = `${config.topic}/${partition}@${message.offset}`;
         console.error(`consumer: dead-lettered ${where}: ${checked.reason}`);
-        await dlq.send({
-          topic: config.dlqTopic,
-          acks: -1,
-          messages: [{
-            key: where,
-            value: JSON.stringify({
-              reason: checked.reason,
-              source: where,
-              record: message.value?.toString() ?? null,
-              rejected_at: new Date().toISOString(),
-            }),
-          }],
-        });
+        // Sized to fit the dead-letter topic: one too big would crash the consumer.
+        const value = deadLetter(
+          { reason: checked.reason, source: where, rejected_at: new Date().toISOString() },
+          message.value,
+          dlqMax - messageBytes({ key: where, value: null }) - RECORD_OVERHEAD,
+        );
+        await dlq.send({ topic: config.dlqTopic, acks: -1, messages: [{ key: where, value }] });
         return;
       }
       if (isAbove(checked.order, config.threshold)) {
@@ -106,27 +115,24 @@ export async function startConsumer(
       await consumer.disconnect();
       await dlq.disconnect();
     },
+    failed,
   };
 }
 
 if (import.meta.main) {
-  let config;
+  let config: Config;
   try {
     config = readConfig();
+  } catch (err) {
+    console.error(`consumer: ${(err as Error).message}`);
+    Deno.exit(1);
+  }
+  runUntilSignal("consumer", () => {
     console.error(
       `consumer: group ${config.groupId} printing orders above ${config.threshold} INR from ${config.topic}`,
     );
-    const running = await startConsumer(config);
-    const stop = async () => {
-      await running.stop();
-      Deno.exit(0);
-    };
-    Deno.addSignalListener("SIGINT", stop);
-    Deno.addSignalListener("SIGTERM", stop);
-  } catch (err) {
-    console.error(
-      `consumer: ${config ? describeKafkaError(err, config.brokers) : (err as Error).message}`,
-    );
-    Deno.exit(1);
-  }
+    return startConsumer(config);
+  }, {
+    describeError: (err) => describeKafkaError(err, config.brokers),
+  });
 }

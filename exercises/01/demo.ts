@@ -10,7 +10,7 @@
 import { startScript } from "../../infra/script.ts";
 import { readConfig } from "./config.ts";
 import { isAbove, parseOrder } from "./order.ts";
-import { openText } from "./producer.ts";
+import { openBytes } from "./producer.ts";
 import { readRecords } from "./records.ts";
 
 const SAMPLE = "exercises/01/orders.json";
@@ -25,8 +25,8 @@ const { threshold, partitions } = readConfig(env);
 // What the consumers must print, worked out from the file without Kafka.
 const expected = new Set<string>();
 let invalid = 0;
-for await (const record of readRecords(await openText(SAMPLE))) {
-  const checked = parseOrder(record.text);
+for await (const record of readRecords(await openBytes(SAMPLE))) {
+  const checked = parseOrder(record.bytes);
   if (!checked.ok) invalid++;
   else if (isAbove(checked.order, threshold)) expected.add(checked.order.order_id);
 }

@@ -15,7 +15,7 @@ import {
 import { newProducer } from "../../infra/kafka.ts";
 import { type Config, readConfig } from "./config.ts";
 import { type Printed, startConsumer } from "./consumer.ts";
-import { openText, publishOrders } from "./producer.ts";
+import { openBytes, publishOrders } from "./producer.ts";
 import { readRecords } from "./records.ts";
 
 const SAMPLE = new URL("./orders.json", import.meta.url).pathname;
@@ -33,7 +33,7 @@ function testConfig(overrides: Partial<Config> = {}): Config {
 }
 
 async function publishSample(config: Config) {
-  return await publishOrders(readRecords(await openText(SAMPLE)), config, {
+  return await publishOrders(readRecords(await openBytes(SAMPLE)), config, {
     source: "orders.json",
     progressEvery: 0,
   });
@@ -161,9 +161,13 @@ Deno.test("startConsumer() members of one group split the partitions and print e
         (_, i) =>
           JSON.stringify({ order_id: `o-${i}`, customer_id: `c-${i % 40}`, amount: 100 + i }),
       );
-      await publishOrders(readRecords(ReadableStream.from([lines.join("\n")])), config, {
-        progressEvery: 0,
-      });
+      await publishOrders(
+        readRecords(ReadableStream.from([new TextEncoder().encode(lines.join("\n"))])),
+        config,
+        {
+          progressEvery: 0,
+        },
+      );
       await until(() => printed[0].length + printed[1].length >= 200, 30_000, "all 200 orders");
       await new Promise((r) => setTimeout(r, 1000));
       // Copy now: stopping the first member hands all partitions to the second.

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { decodeUtf8 } from "../../infra/dead_letter.ts";
 
 /** An order as published to the topic. Extra fields are kept as they are. */
 export interface Order {
@@ -19,7 +20,8 @@ export interface Order {
 export type Checked = { ok: true; order: Order } | { ok: false; reason: string };
 
 /**
- * Parses and checks one record (the text of one JSON value).
+ * Parses and checks one record: the bytes of one JSON value (decoded as
+ * strict UTF-8: invalid bytes are a rejection, never U+FFFD), or its text.
  *
  * @example
  * ```ts
@@ -29,7 +31,14 @@ export type Checked = { ok: true; order: Order } | { ok: false; reason: string }
  * // { ok: false, reason: 'amount must be a number: got string "12000"' }
  * ```
  */
-export function parseOrder(text: string): Checked {
+export function parseOrder(record: string | Uint8Array | null): Checked {
+  if (record === null) return { ok: false, reason: "the message has no value" };
+  let text = record as string;
+  if (typeof record !== "string") {
+    const decoded = decodeUtf8(record);
+    if (!decoded.ok) return decoded;
+    text = decoded.text;
+  }
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -98,7 +107,8 @@ export function isAbove(order: Order, threshold: number): boolean {
 function describe(value: unknown): string {
   if (value === null) return "null";
   if (Array.isArray(value)) return "an array";
-  if (typeof value === "string") return `string ${JSON.stringify(value)}`;
   if (typeof value === "object") return "an object";
-  return `${typeof value} ${String(value)}`;
+  // Cut: a reason quotes the value, and a dead letter must stay small.
+  const shown = typeof value === "string" ? JSON.stringify(value) : String(value);
+  return `${typeof value} ${shown.length > 60 ? `${shown.slice(0, 57)}...` : shown}`;
 }

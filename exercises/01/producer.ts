@@ -12,7 +12,15 @@
  */
 import type { Message } from "kafkajs";
 import { type Config, readConfig, topicsOf } from "./config.ts";
-import { describeKafkaError, ensureTopics, kafkaClient, newProducer } from "../../infra/kafka.ts";
+import {
+  describeKafkaError,
+  ensureTopics,
+  kafkaClient,
+  maxMessageBytes,
+  messageBytes,
+  newProducer,
+} from "../../infra/kafka.ts";
+import { deadLetter, RECORD_OVERHEAD } from "../../infra/dead_letter.ts";
 import { parseOrder } from "./order.ts";
 import { type RawRecord, readRecords } from "./records.ts";
 
@@ -21,6 +29,8 @@ export interface Summary {
   source: string;
   published: number;
   rejected: number;
+  /** Blank lines of an NDJSON file: no record, skipped, counted here. */
+  blankLines: number;
   seconds: number;
   /** Records (published + rejected) per second. */
   rate: number;
@@ -36,16 +46,22 @@ export interface PublishOptions {
   signal?: AbortSignal;
   /** Milliseconds between progress lines on stderr; 0 for none. Default 1000. */
   progressEvery?: number;
+  /** Blank lines seen by {@linkcode readRecords} (its `onBlankLine`), for the summary. */
+  blankLines?: () => number;
 }
 
 /**
  * Publishes the records to `config.topic`, rejected ones to `config.dlqTopic`,
- * in batches of `config.batchSize`, one batch in flight at a time so each
- * customer's orders keep their file order.
+ * one batch in flight at a time so each customer's orders keep their file
+ * order. A batch is sent when it holds `config.batchSize` records, or before
+ * it would outgrow the smaller of the two topics' `max.message.bytes` (the
+ * broker refuses a whole batch over it). One order over its topic's limit is
+ * rejected with its size, never sent.
  *
  * @example
  * ```ts
- * const records = readRecords(ReadableStream.from(['{"order_id":"o1","customer_id":"c1","amount":5}']));
+ * const text = '{"order_id":"o1","customer_id":"c1","amount":5}';
+ * const records = readRecords(ReadableStream.from([new TextEncoder().encode(text)]));
  * const summary = await publishOrders(records, readConfig());
  * // { published: 1, rejected: 0, … }
  * ```
@@ -55,7 +71,7 @@ export async function publishOrders(
   config: Config,
   options: PublishOptions = {},
 ): Promise<Summary> {
-  const { source = "stdin", signal, progressEvery = 1000 } = options;
+  const { source = "stdin", signal, progressEvery = 1000, blankLines = () => 0 } = options;
   const kafka = kafkaClient(config.brokers, "orders-producer");
   const admin = kafka.admin();
   const producer = newProducer(kafka);
@@ -64,6 +80,7 @@ export async function publishOrders(
   let rejected = 0;
   let orders: Message[] = [];
   let dead: Message[] = [];
+  let pendingBytes = 0;
   let lastProgress = started;
 
   const flush = async () => {
@@ -76,6 +93,7 @@ export async function publishOrders(
     rejected += dead.length;
     orders = [];
     dead = [];
+    pendingBytes = 0;
     const now = performance.now();
     if (progressEvery > 0 && now - lastProgress >= progressEvery) {
       lastProgress = now;
@@ -87,24 +105,44 @@ export async function publishOrders(
   try {
     await admin.connect();
     await ensureTopics(admin, topicsOf(config));
+    const [ordersMax, dlqMax] = await Promise.all([
+      maxMessageBytes(admin, config.topic),
+      maxMessageBytes(admin, config.dlqTopic),
+    ]);
+    const batchMax = Math.min(ordersMax, dlqMax);
+    const add = async (message: Message, to: "orders" | "dlq") => {
+      const size = messageBytes(message);
+      if (pendingBytes > 0 && pendingBytes + size > batchMax) await flush();
+      (to === "orders" ? orders : dead).push(message);
+      pendingBytes += size;
+    };
+    const reject = async (record: RawRecord, reason: string) => {
+      console.error(`producer: rejected ${source} line ${record.line}: ${reason}`);
+      const key = `${source}:${record.line}`;
+      const value = deadLetter(
+        { reason, source, line: record.line, rejected_at: new Date().toISOString() },
+        record.bytes,
+        dlqMax - messageBytes({ key, value: null }) - RECORD_OVERHEAD,
+      );
+      await add({ key, value }, "dlq");
+    };
     await producer.connect();
     for await (const record of records) {
-      const checked = parseOrder(record.text);
-      if (checked.ok) {
-        const { order } = checked;
-        orders.push({ key: order.customer_id, value: JSON.stringify(order) });
+      const checked = parseOrder(record.bytes);
+      if (!checked.ok) {
+        await reject(record, checked.reason);
       } else {
-        console.error(`producer: rejected ${source} line ${record.line}: ${checked.reason}`);
-        dead.push({
-          key: `${source}:${record.line}`,
-          value: JSON.stringify({
-            reason: checked.reason,
-            source,
-            line: record.line,
-            record: record.text,
-            rejected_at: new Date().toISOString(),
-          }),
-        });
+        const message = { key: checked.order.customer_id, value: JSON.stringify(checked.order) };
+        const size = messageBytes(message);
+        if (size > ordersMax) {
+          await reject(
+            record,
+            `the order is ${size} bytes as a Kafka record, over the max.message.bytes of ` +
+              `topic '${config.topic}' (${ordersMax})`,
+          );
+        } else {
+          await add(message, "orders");
+        }
       }
       if (orders.length + dead.length >= config.batchSize) await flush();
       if (signal?.aborted) break;
@@ -119,18 +157,19 @@ export async function publishOrders(
     source,
     published,
     rejected,
+    blankLines: blankLines(),
     seconds: Number(seconds.toFixed(3)),
     rate: Math.round((published + rejected) / seconds),
     interrupted: signal?.aborted ?? false,
   };
 }
 
-/** Opens the orders file (or stdin for `-`) as a text stream. */
-export async function openText(path: string): Promise<ReadableStream<string>> {
-  if (path === "-") return Deno.stdin.readable.pipeThrough(new TextDecoderStream());
+/** Opens the orders file (or stdin for `-`) as a byte stream. */
+export async function openBytes(path: string): Promise<ReadableStream<Uint8Array>> {
+  if (path === "-") return Deno.stdin.readable;
   try {
     const file = await Deno.open(path);
-    return file.readable.pipeThrough(new TextDecoderStream());
+    return file.readable;
   } catch (err) {
     throw new Error(`Cannot read orders file '${path}': ${(err as Error).message}`);
   }
@@ -149,9 +188,12 @@ if (import.meta.main) {
     for (const signal of ["SIGINT", "SIGTERM"] as const) {
       Deno.addSignalListener(signal, () => stop.abort());
     }
-    const summary = await publishOrders(readRecords(await openText(path)), config, {
+    let blank = 0;
+    const records = readRecords(await openBytes(path), { onBlankLine: () => blank++ });
+    const summary = await publishOrders(records, config, {
       source: path,
       signal: stop.signal,
+      blankLines: () => blank,
     });
     console.log(JSON.stringify(summary));
     Deno.exit(summary.interrupted ? 130 : 0);
