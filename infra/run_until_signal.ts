@@ -49,7 +49,6 @@ export function runUntilSignal(
     console.error(`${name}: ${what}${describeError(err)}`);
     Deno.exit(1);
   };
-  let running: Promise<Running>;
   for (const [signal, code] of Object.entries(SIGNALS) as [Deno.Signal, number][]) {
     Deno.addSignalListener(signal, async () => {
       if (stopping) {
@@ -70,7 +69,7 @@ export function runUntilSignal(
     });
   }
   // Only now, with the handlers in place: a signal at any later moment is a clean stop.
-  running = start();
+  const running = start();
   running.then(
     (started) =>
       started.failed.then((err) => fail(err, "stopped for good (kafkajs will not restart it): ")),
