@@ -146,3 +146,35 @@ Deno.test("handler() rejects an event that is not from S3", async () => {
     );
   });
 });
+
+Deno.test("handler() counts the S3 records of an event next to one that is not, then fails naming it", async () => {
+  await services();
+  await withFixture(async (f) => {
+    const etag = await f.put("good.csv", "id\n1\n2\n");
+    const valid = (s3Event(f.bucket, [{ key: "good.csv", etag }]) as { Records: unknown[] })
+      .Records[0] as Record<string, unknown>;
+    const { eventName: _, ...noEventName } = valid;
+    await assert.rejects(
+      handlerFor(f.env)(
+        { Records: [{ eventSource: "aws:sqs", body: "hi" }, valid, noEventName] },
+        lambdaContext("count-csv-rows"),
+      ),
+      (err: Error) => {
+        assert.match(
+          err.message,
+          /^Cannot read record 1 of the event as an S3 record as its eventSource is not aws:s3: \{"eventSource":"aws:sqs","body":"hi"\}; Cannot read record 3 of the event as an S3 record as it has no eventName: \{"eventVersion"/,
+        );
+        return true;
+      },
+    );
+    assert.equal((await f.item("good.csv"))?.rows, 2, "the S3 record is counted");
+  });
+});
+
+Deno.test("handler() succeeds on an event with no records, counting nothing", async () => {
+  await services();
+  await withFixture(async (f) => {
+    const result = await handlerFor(f.env)({ Records: [] }, lambdaContext("count-csv-rows"));
+    assert.deepEqual(result, { outcomes: [] });
+  });
+});

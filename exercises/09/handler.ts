@@ -46,7 +46,7 @@ export interface Result {
 const JSON_KEY = /\.(json|ndjson|jsonl)$/i;
 
 /** The objects to transform: an S3 event's records, or one `{bucket, key}`. */
-export function inputsOf(event: unknown): S3ObjectRef[] {
+export function inputsOf(event: unknown): (S3ObjectRef | TypeError)[] {
   const direct = event as { bucket?: unknown; key?: unknown } | null;
   if (direct && typeof direct === "object" && !("Records" in direct)) {
     if (typeof direct.bucket !== "string" || typeof direct.key !== "string") {

@@ -159,3 +159,31 @@ Deno.test("handler() skips an object replaced or deleted since its event", async
     assert.deepEqual(await b.outputKeys(), []);
   });
 });
+
+Deno.test("handler() writes the summaries of an event's S3 records next to one that is not, then fails naming it", async () => {
+  await requireService("s3");
+  await withBuckets(async (b) => {
+    await b.put("orders.json", SAMPLE);
+    const [valid] = event(b.source, "orders.json").Records;
+    const { eventName: _, ...noEventName } = valid;
+    await assert.rejects(
+      handlerFor(b.env)(
+        { Records: [{ eventSource: "aws:sqs", body: "hi" }, valid, noEventName] },
+        lambdaContext("summarise-orders", "1024"),
+      ),
+      (err: Error) => {
+        assert.match(
+          err.message,
+          /^Cannot read record 1 of the event as an S3 record as its eventSource is not aws:s3: \{"eventSource":"aws:sqs","body":"hi"\}; Cannot read record 3 of the event as an S3 record as it has no eventName: \{"eventSource"/,
+        );
+        return true;
+      },
+    );
+    assert.deepEqual(await b.outputKeys(), ["summaries/orders.ndjson"], "the S3 record is written");
+    const empty = await handlerFor(b.env)(
+      { Records: [] },
+      lambdaContext("summarise-orders", "1024"),
+    );
+    assert.deepEqual(empty, { outcomes: [] });
+  });
+});

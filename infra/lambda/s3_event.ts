@@ -76,17 +76,21 @@ export function encodeS3Key(key: string): string {
 
 /**
  * Every object in an S3 event (all records, not just the first), keys
- * decoded, the ETag without its quotes. Throws a TypeError naming the record
- * when the event is not an S3 event.
+ * decoded, the ETag without its quotes. A record that names no S3 object
+ * (another source, no bucket, key or event name, a key that is not
+ * URL-encoded) is a TypeError in its place, naming the record, so the
+ * others can still be handled. Throws a TypeError when the event has no
+ * Records array at all.
  *
  * @example
  * ```ts
  * s3Objects({ Records: [{ eventSource: "aws:s3", eventName: "ObjectCreated:Put",
- *   s3: { bucket: { name: "in" }, object: { key: "a+b.csv", eTag: "e1" } } }] });
- * // [{ bucket: "in", key: "a b.csv", eventName: "ObjectCreated:Put", etag: "e1" }]
+ *   s3: { bucket: { name: "in" }, object: { key: "a+b.csv", eTag: "e1" } } }, { eventSource: "aws:sqs" }] });
+ * // [{ bucket: "in", key: "a b.csv", eventName: "ObjectCreated:Put", etag: "e1" },
+ * //  TypeError("Cannot read record 2 of the event as an S3 record as its eventSource is not aws:s3: …")]
  * ```
  */
-export function s3Objects(event: unknown): S3ObjectRef[] {
+export function s3Objects(event: unknown): (S3ObjectRef | TypeError)[] {
   const records = (event as S3Event | null)?.Records;
   if (!Array.isArray(records)) {
     throw new TypeError(
@@ -95,22 +99,44 @@ export function s3Objects(event: unknown): S3ObjectRef[] {
       }`,
     );
   }
-  return records.map((record, i) => {
+  return records.map((record: S3EventRecord, i) => {
     const bucket = record?.s3?.bucket?.name;
     const key = record?.s3?.object?.key;
-    if (record?.eventSource !== "aws:s3" || typeof bucket !== "string" || typeof key !== "string") {
-      throw new TypeError(
-        `Cannot read record ${i + 1} of the event as an S3 record: ${
+    const eventName = record?.eventName;
+    const problem = record?.eventSource !== "aws:s3"
+      ? "its eventSource is not aws:s3"
+      : typeof bucket !== "string" || bucket === ""
+      ? "it has no s3.bucket.name"
+      : typeof key !== "string" || key === ""
+      ? "it has no s3.object.key"
+      : typeof eventName !== "string" || eventName === ""
+      ? "it has no eventName"
+      : undefined;
+    const invalid = (why: string) =>
+      new TypeError(
+        `Cannot read record ${i + 1} of the event as an S3 record as ${why}: ${
           JSON.stringify(record)?.slice(0, 200)
         }`,
       );
+    if (problem) return invalid(problem);
+    let decoded: string;
+    try {
+      decoded = decodeS3Key(key);
+    } catch {
+      return invalid("its key is not URL-encoded");
     }
     const object = record.s3.object;
-    const ref: S3ObjectRef = { bucket, key: decodeS3Key(key), eventName: record.eventName };
+    const ref: S3ObjectRef = { bucket, key: decoded, eventName };
     if (typeof object.size === "number") ref.size = object.size;
-    if (object.eTag) ref.etag = object.eTag.replace(/^"|"$/g, "");
-    if (object.versionId) ref.versionId = object.versionId;
-    if (object.sequencer) ref.sequencer = object.sequencer;
+    if (typeof object.eTag === "string" && object.eTag) {
+      ref.etag = object.eTag.replace(/^"|"$/g, "");
+    }
+    if (typeof object.versionId === "string" && object.versionId) {
+      ref.versionId = object.versionId;
+    }
+    if (typeof object.sequencer === "string" && object.sequencer) {
+      ref.sequencer = object.sequencer;
+    }
     return ref;
   });
 }

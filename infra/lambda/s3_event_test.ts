@@ -51,11 +51,46 @@ Deno.test("s3Objects() returns every record's object, key decoded, ETag unquoted
   ]);
 });
 
-Deno.test("s3Objects() rejects what is not an S3 event, naming the record", () => {
-  assert.throws(() => s3Objects({ bucket: "in", key: "k" }), /no Records array in \{"bucket"/);
-  assert.throws(() => s3Objects(null), /no Records array/);
-  assert.throws(
-    () => s3Objects({ Records: [record("in", "a"), { eventSource: "aws:sqs" }] }),
-    /Cannot read record 2 of the event as an S3 record: \{"eventSource":"aws:sqs"\}/,
-  );
+Deno.test("s3Objects() throws a TypeError for an event without a Records array", () => {
+  assert.throws(() => s3Objects({ bucket: "in", key: "k" }), {
+    name: "TypeError",
+    message: /no Records array in \{"bucket"/,
+  });
+  assert.throws(() => s3Objects(null), { name: "TypeError", message: /no Records array/ });
+  assert.deepEqual(s3Objects({ Records: [] }), []);
+});
+
+Deno.test("s3Objects() puts a TypeError naming the record in place of each record that names no S3 object", () => {
+  const { eventName: _, ...noEventName } = record("in", "b.csv");
+  const bad: [unknown, string][] = [
+    [{ eventSource: "aws:sqs" }, "its eventSource is not aws:s3"],
+    [null, "its eventSource is not aws:s3"],
+    ["text", "its eventSource is not aws:s3"],
+    [noEventName, "it has no eventName"],
+    [{ ...record("in", "b.csv"), eventName: 7 }, "it has no eventName"],
+    [record("", "b.csv"), "it has no s3.bucket.name"],
+    [{ ...record("in", "b.csv"), s3: { bucket: { name: "in" } } }, "it has no s3.object.key"],
+    [record("in", ""), "it has no s3.object.key"],
+    [record("in", "100%.csv"), "its key is not URL-encoded"],
+  ];
+  for (const [entry, why] of bad) {
+    const objects = s3Objects({ Records: [record("in", "a.csv"), entry, record("in", "c.csv")] });
+    assert.equal(objects.length, 3);
+    assert.deepEqual([objects[0], objects[2]], [
+      { bucket: "in", key: "a.csv", eventName: "ObjectCreated:Put" },
+      { bucket: "in", key: "c.csv", eventName: "ObjectCreated:Put" },
+    ]);
+    assert.ok(objects[1] instanceof TypeError, why);
+    assert.equal(
+      objects[1].message,
+      `Cannot read record 2 of the event as an S3 record as ${why}: ${JSON.stringify(entry)}`,
+    );
+  }
+});
+
+Deno.test("s3Objects() ignores optional fields of the wrong type", () => {
+  const objects = s3Objects({
+    Records: [record("in", "a.csv", { eTag: 5, versionId: {}, sequencer: null, size: "9" })],
+  });
+  assert.deepEqual(objects, [{ bucket: "in", key: "a.csv", eventName: "ObjectCreated:Put" }]);
 });

@@ -60,9 +60,12 @@ export async function readEventObject(
  * Runs `handle` on every object, one at a time (a Lambda has little memory),
  * and logs each outcome. A failure is logged as
  * `Cannot <action> s3://<bucket>/<key>: <reason>` (the error's message with
- * `ownPrefix` cut off) and the next object is tried;
- * then the invocation fails with all the reasons (Lambda retries it; the
- * objects that worked are idempotent). `afterEach` runs after every object.
+ * `ownPrefix` cut off), a record that names no object (a TypeError from
+ * `s3Objects()`) with its own message, and the next one is tried; then the
+ * invocation fails with all the reasons (Lambda retries it; the objects
+ * that worked are idempotent). An event with no records succeeds with a log
+ * line saying so: there is nothing a retry could do. `afterEach` runs after
+ * every object.
  *
  * @example
  * ```ts
@@ -74,30 +77,38 @@ export async function readEventObject(
  * ```
  */
 export async function handleEach<O extends { status: string }>(
-  refs: S3ObjectRef[],
+  refs: (S3ObjectRef | TypeError)[],
   handle: (ref: S3ObjectRef) => Promise<O>,
   options: { context: Context; action: string; ownPrefix: string; afterEach?: () => void },
 ): Promise<O[]> {
   const { context, action, ownPrefix, afterEach } = options;
+  const requestId = context.awsRequestId;
+  if (refs.length === 0) {
+    logLine({
+      message: "no records",
+      requestId,
+      reason: "the event has no records: nothing to do",
+    });
+    return [];
+  }
   const outcomes: O[] = [];
   const failures: string[] = [];
-  for (const ref of refs) {
+  for (const [i, ref] of refs.entries()) {
+    if (ref instanceof Error) {
+      logLine({ message: "failed", requestId, record: i + 1, reason: ref.message });
+      failures.push(ref.message);
+      continue;
+    }
     try {
       const outcome = await handle(ref);
-      logLine({ message: outcome.status, requestId: context.awsRequestId, ...outcome });
+      logLine({ message: outcome.status, requestId, ...outcome });
       outcomes.push(outcome);
     } catch (err) {
       const message = (err as Error).message;
       const reason = `Cannot ${action} s3://${ref.bucket}/${ref.key}: ${
         message.startsWith(ownPrefix) ? message.slice(ownPrefix.length) : message
       }`;
-      logLine({
-        message: "failed",
-        requestId: context.awsRequestId,
-        bucket: ref.bucket,
-        key: ref.key,
-        reason,
-      });
+      logLine({ message: "failed", requestId, bucket: ref.bucket, key: ref.key, reason });
       failures.push(reason);
     }
     afterEach?.();
