@@ -24,6 +24,12 @@ export interface ThrowawayRedis {
   resume(): void;
 }
 
+/** Options for {@linkcode startRedisServer}. */
+export interface RedisServerOptions {
+  /** More `redis-server` arguments, for every start (e.g. `["--databases", "4"]`). Default none. */
+  args?: string[];
+}
+
 /**
  * Starts `redis-server` (from PATH) on a free port of 127.0.0.1, with no
  * persistence, and waits until it answers PING.
@@ -39,7 +45,10 @@ export interface ThrowawayRedis {
  * }
  * ```
  */
-export async function startRedisServer(): Promise<ThrowawayRedis> {
+export async function startRedisServer(
+  options: RedisServerOptions = {},
+): Promise<ThrowawayRedis> {
+  const { args = [] } = options;
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const port = listener.addr.port;
   listener.close();
@@ -60,6 +69,7 @@ export async function startRedisServer(): Promise<ThrowawayRedis> {
           "no",
           "--loglevel",
           "warning",
+          ...args,
         ],
         stdin: "null",
         stdout: "null",

@@ -72,6 +72,19 @@ Deno.test("user_cache.ts rejects a bad setting before connecting, naming it", as
   );
 });
 
+Deno.test("user_cache.ts refuses a REDIS_URL database that Redis does not have", async () => {
+  await requireService("redis");
+  const url = `${Deno.env.get("REDIS_URL") ?? "redis://127.0.0.1:6379"}/99`;
+  const bad = startScript("exercises/04/user_cache.ts", ["1"], { REDIS_URL: url });
+  assert.equal((await bad.status).code, 1);
+  assert.equal(bad.stdout.lines.length, 0, "no answer, from Redis or the API");
+  assert.equal(
+    bad.stderr.tail(1),
+    `user-cache: Cannot use 'REDIS_URL' as Redis has no database 99 ` +
+      `(ERR DB index is out of range): current value is "${url}"`,
+  );
+});
+
 Deno.test("user_api.ts fails clearly when its port is taken", async () => {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   try {

@@ -55,8 +55,10 @@ export function readConfig(vars: Vars = Deno.env.toObject()): Config {
         `current value is "${prefix}"`,
     );
   }
+  const redisUrl = url(vars, "REDIS_URL", "redis://127.0.0.1:6379", ["redis:", "rediss:"]);
+  checkRedisDb(redisUrl);
   return {
-    redisUrl: url(vars, "REDIS_URL", "redis://127.0.0.1:6379", ["redis:", "rediss:"]),
+    redisUrl,
     userApiUrl: url(vars, "USER_API_URL", "http://127.0.0.1:8044", ["http:", "https:"])
       .replace(/\/+$/, ""),
     ttlSeconds: parseSeconds("CACHE_TTL_SECONDS", text(vars, "CACHE_TTL_SECONDS", "60")),
@@ -111,6 +113,25 @@ export function parseSeconds(name: string, raw: string): number {
 
 /** 30 days: a cache entry meant to live longer is a database row. */
 export const MAX_TTL_SECONDS = 30 * 24 * 3600;
+
+/**
+ * Checks the database part of a `redis://host:port/<db>` URL. ioredis reads
+ * it with `parseInt`: `/abc` would silently be database 0, `/1.5` database 1,
+ * and `/-1` (or a `?db=` it also reads) is only refused at connect. So only
+ * `/<digits>` (or nothing: database 0) is accepted; whether the server has
+ * that database is checked at connect (`createUserCache()`).
+ */
+function checkRedisDb(raw: string): void {
+  const parsed = new URL(raw);
+  if (/^(\/(0|[1-9][0-9]{0,8}))?\/?$/.test(parsed.pathname) && !parsed.searchParams.has("db")) {
+    return;
+  }
+  throw new TypeError(
+    `Cannot use 'REDIS_URL' as its database is not a whole number from 0 ` +
+      `written as redis://host:port/<db>: ` +
+      `current value is "${raw}"`,
+  );
+}
 
 function text(vars: Vars, name: string, fallback: string): string {
   const value = (vars[name] ?? fallback).trim();

@@ -59,6 +59,23 @@ Deno.test("readConfig() rejects bad values, naming the variable and the value", 
   assert.throws(() => readConfig({ USER_API_TIMEOUT_MS: "5e3" }), /'USER_API_TIMEOUT_MS'/);
 });
 
+Deno.test("readConfig() takes a REDIS_URL database only as /<digits>", () => {
+  for (
+    const url of ["redis://r:6379", "redis://r:6379/", "redis://r:6379/0", "redis://r:6379/15"]
+  ) {
+    assert.equal(readConfig({ REDIS_URL: url }).redisUrl, url);
+  }
+  // ioredis would read these with parseInt: database 0, 1, 2, 1, or a db parameter.
+  for (const db of ["abc", "-1", "1.5", "2/x", "01", "1e3", "%31", "?db=3", "/"]) {
+    const url = `redis://r:6379/${db}`;
+    assert.throws(() => readConfig({ REDIS_URL: url }), {
+      name: "TypeError",
+      message: `Cannot use 'REDIS_URL' as its database is not a whole number from 0 written as ` +
+        `redis://host:port/<db>: current value is "${url}"`,
+    }, url);
+  }
+});
+
 Deno.test("parseSeconds() takes whole seconds only, from 1 to 30 days", () => {
   assert.equal(parseSeconds("T", "1"), 1);
   assert.equal(parseSeconds("T", " 60 "), 60);

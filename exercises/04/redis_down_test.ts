@@ -7,11 +7,15 @@ import assert from "node:assert/strict";
 import { makeUser } from "./user_api.ts";
 import { startRedisServer, type ThrowawayRedis } from "../../infra/redis_server.ts";
 import { testConfig, until, withCache, withUserApi } from "./_testing.ts";
+import { createUserCache } from "./user_cache.ts";
 
 const LATENCY_MS = 50;
 
-async function withThrowawayRedis<T>(fn: (server: ThrowawayRedis) => Promise<T>): Promise<T> {
-  const server = await startRedisServer();
+async function withThrowawayRedis<T>(
+  fn: (server: ThrowawayRedis) => Promise<T>,
+  args: string[] = [],
+): Promise<T> {
+  const server = await startRedisServer({ args });
   try {
     return await fn(server);
   } finally {
@@ -116,10 +120,13 @@ Deno.test("getUser() gives up on a Redis that does not answer after REDIS_TIMEOU
         // Hung, not dead: the connection stays open and nothing answers.
         server.pause();
         try {
+          const errors = cache.stats().redisErrors;
           const [hung, ms] = await timed(() => cache.lookup(1));
           assert.deepEqual(hung, { user: makeUser(1), source: "api", cached: false });
-          // GET times out (200 ms), the API answers (50 ms), SET times out (200 ms).
-          assert.ok(ms < 200 + LATENCY_MS + 200 + 300, `answered in ${ms.toFixed(0)} ms`);
+          // GET times out (200 ms), the API answers (50 ms), and no SET is sent
+          // to wait another 200 ms: one timeout per call, not two.
+          assert.equal(cache.stats().redisErrors, errors + 1, "only the GET waited for Redis");
+          assert.ok(ms < 200 + LATENCY_MS + 300, `answered in ${ms.toFixed(0)} ms`);
           assert.match(warnings[0], /\(GET .*: Command timed out\)/);
         } finally {
           // Before the clean-up, whose client would wait for a paused Redis for ever.
@@ -134,6 +141,86 @@ Deno.test("getUser() gives up on a Redis that does not answer after REDIS_TIMEOU
       });
     });
   });
+});
+
+Deno.test("createUserCache() returns within REDIS_TIMEOUT_MS when Redis is hung", async () => {
+  await withThrowawayRedis(async (server) => {
+    await withUserApi(LATENCY_MS, async (api) => {
+      server.pause();
+      const config = testConfig(api, { REDIS_URL: server.url, REDIS_TIMEOUT_MS: "200" });
+      const warnings: string[] = [];
+      // The connection is accepted (by the kernel) and the handshake never answered.
+      const [cache, ms] = await timed(() =>
+        createUserCache(config, { warn: (m) => warnings.push(m) })
+      );
+      try {
+        assert.ok(ms < 200 + 300, `returned after ${ms.toFixed(0)} ms, timeout 200 ms`);
+        assert.match(warnings[0], /\(connect: no answer within 200 ms\)/);
+        assert.deepEqual(await cache.lookup(2), {
+          user: makeUser(2),
+          source: "api",
+          cached: false,
+        });
+      } finally {
+        server.resume();
+        await cache.close();
+      }
+    });
+  });
+});
+
+Deno.test("createUserCache() refuses a REDIS_URL database the server does not have", async () => {
+  await withThrowawayRedis(async (server) => {
+    await withUserApi(0, async (api) => {
+      for (const db of [4, 99]) {
+        const config = testConfig(api, { REDIS_URL: `${server.url}/${db}` });
+        await assert.rejects(createUserCache(config, { warn: () => {} }), {
+          name: "RangeError",
+          message: `Cannot use 'REDIS_URL' as Redis has no database ${db} ` +
+            `(ERR DB index is out of range): current value is "${server.url}/${db}"`,
+        });
+      }
+      await withCache(testConfig(api, { REDIS_URL: `${server.url}/3` }), async ({ cache }) => {
+        await cache.getUser(1);
+        assert.equal((await cache.lookup(1)).source, "redis", "database 3 of 4 is fine");
+      });
+    });
+  }, ["--databases", "4"]);
+});
+
+Deno.test("getUser() stops caching when Redis comes back without its database", async () => {
+  await withThrowawayRedis(async (server) => {
+    await withUserApi(0, async (api) => {
+      await server.kill();
+      const config = testConfig(api, { REDIS_URL: `${server.url}/3` });
+      await withCache(config, async ({ cache, redis, warnings }) => {
+        await server.restart();
+        await until(
+          () => warnings.some((w) => w.includes("has no database 3")),
+          5_000,
+          "the reconnection's SELECT to fail",
+          50,
+        );
+        assert.match(
+          warnings.at(-1)!,
+          new RegExp(
+            `^Redis at REDIS_URL=${server.url}/3 has no database 3 \\(ERR DB index is out of range\\); ` +
+              "answering from the user API without caching$",
+          ),
+        );
+        for (let i = 0; i < 2; i++) {
+          assert.deepEqual(await cache.lookup(7), {
+            user: makeUser(7),
+            source: "api",
+            cached: false,
+          });
+        }
+        // Nothing went to database 0 instead (the plain client is on database 0,
+        // as ioredis falls back to it).
+        assert.equal(await redis.dbsize(), 0);
+      });
+    });
+  }, ["--databases", "2"]);
 });
 
 Deno.test("getUser() makes one API call for 50 concurrent calls while Redis is down", async () => {

@@ -90,6 +90,9 @@ export function cacheRedis(url: string, timeoutMs: number): Redis {
     lazyConnect: true,
     connectTimeout: timeoutMs,
     commandTimeout: timeoutMs,
+    // How long a disconnect waits for the server to close its side (default
+    // 2 s): a hung Redis never does, and close() would wait that long.
+    disconnectTimeout: timeoutMs,
     enableOfflineQueue: false,
     maxRetriesPerRequest: 0,
     retryStrategy: (times) => Math.min(times * 100, 1000),
@@ -150,40 +153,86 @@ export async function createUserCache(
     uncached = 0;
   };
 
+  // A SELECT of a database the server does not have is only an "error"
+  // event: ioredis goes on to "ready" on database 0, and the cache would
+  // write there. At start that is a bad REDIS_URL (thrown below); on a later
+  // reconnection (Redis replaced by one with fewer databases) the client
+  // stops, and every answer comes from the API.
+  let badDb: Error | undefined;
+  let started = false;
+  redis.on("error", (err: Error) => {
+    if (!/DB index is out of range/.test(err.message)) return;
+    badDb = err;
+    if (!started) return;
+    warn(
+      `Redis at REDIS_URL=${config.redisUrl} has no database ${redis.options.db} ` +
+        `(${err.message}); answering from the user API without caching`,
+    );
+    redis.disconnect();
+  });
   // connect() rejects with "Connection is closed."; the cause comes as an event.
   let cause: Error | undefined;
   const remember = (err: Error) => cause = err;
   redis.on("error", remember);
+  // A hung Redis accepts the connection and never answers the handshake:
+  // wait at most the timeout (ioredis goes on trying in the background).
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timedOut = new Promise<"timeout">((resolve) => {
+    timer = setTimeout(() => resolve("timeout"), config.redisTimeoutMs);
+  });
+  const connecting = redis.connect();
+  connecting.catch(() => {}); // Reported below, or by the first command after the timeout.
   try {
-    await redis.connect();
+    if (await Promise.race([connecting, timedOut]) === "timeout") {
+      redisFailed("connect", new Error(`no answer within ${config.redisTimeoutMs} ms`));
+    }
   } catch (err) {
     redisFailed("connect", cause ?? err);
   } finally {
+    clearTimeout(timer);
     redis.off("error", remember);
+  }
+  started = true;
+  if (badDb) {
+    await closeRedis(redis);
+    throw new RangeError(
+      `Cannot use 'REDIS_URL' as Redis has no database ${redis.options.db} ` +
+        `(${badDb.message}): current value is "${config.redisUrl}"`,
+    );
   }
 
   // One flight per key: GET, and on a miss the API call and the SET.
   const load = async (id: string, key: string): Promise<Answer> => {
     let stored: string | null = null;
+    let hung = false;
     try {
       stored = await redis.get(key);
       redisOk();
     } catch (err) {
       redisFailed(`GET ${key}`, err);
+      hung = (err as Error).message === TIMED_OUT;
     }
     if (stored !== null) {
-      if (isCachedValue(stored)) {
+      const problem = whyNotCached(stored, id);
+      if (problem === undefined) {
         stats.hits++;
         return { text: stored, source: "redis", cached: true };
       }
-      warn(`ignoring ${key} as it is not a cached user: current value is ${preview(stored)}`);
+      warn(`ignoring ${key} as ${problem}: current value is ${preview(stored)}`);
     }
 
     stats.apiCalls++;
     const fetched = await fetchUser(config, id);
+    // A Redis that did not answer the GET within the timeout would make the
+    // SET wait as long again: skip it, and the call costs one timeout, not two.
+    if (hung) {
+      uncached++;
+      return { text: fetched, source: "api", cached: false };
+    }
     // Value and TTL in one command: SET then EXPIRE would leave a key without
     // a TTL (cached for ever) if the process or the connection died between the two.
-    const ttl = fetched === "null" ? config.notFoundTtlSeconds : config.ttlSeconds;
+    // SET replaces whatever was there, also a key of another type (a hash: WRONGTYPE on GET).
+    const ttl = fetched === NOT_FOUND ? config.notFoundTtlSeconds : config.ttlSeconds;
     let cached = false;
     try {
       await redis.set(key, fetched, "EX", ttl);
@@ -270,7 +319,7 @@ export async function fetchUser(config: Config, id: string): Promise<string> {
   }
   if (response.status === 404) {
     await response.body?.cancel();
-    return "null";
+    return NOT_FOUND;
   }
   const body = await response.text();
   if (!response.ok) {
@@ -280,35 +329,68 @@ export async function fetchUser(config: Config, id: string): Promise<string> {
   try {
     user = JSON.parse(body);
   } catch {
-    // Reported below.
+    throw new Error(`Cannot cache ${where} as it is not JSON: current value is ${preview(body)}`);
   }
-  if (typeof user !== "object" || user === null || Array.isArray(user)) {
-    throw new Error(
-      `Cannot cache ${where} as it is not a JSON object: current value is ${preview(body)}`,
-    );
+  const problem = whyNotUser(user, id);
+  if (problem !== undefined) {
+    throw new Error(`Cannot cache ${where} as ${problem}: current value is ${preview(body)}`);
   }
   return JSON.stringify(user);
 }
 
+/** What the cache stores for "no such user". */
+const NOT_FOUND = "null";
+
+/** ioredis's message for a command that got no answer within `commandTimeout`. */
+const TIMED_OUT = "Command timed out";
+
 /**
- * True for what the cache writes: a user (a JSON object) or `null` ("not
- * found"). Anything else under our key (an older format, a hand-edited value)
- * is treated as a miss and overwritten.
+ * Why `text`, read from the key of user `id`, is not what the cache writes
+ * for that user; undefined when it is. The cache writes exactly `null` ("not
+ * found") or the user as a JSON object with this id and the fields of
+ * {@linkcode User}. Anything else under the key (an older format, a hand
+ * edit, another user's record, `{}`) is a miss: fetched again and overwritten,
+ * with its TTL.
  *
  * @example
  * ```ts
- * isCachedValue('{"id":42}'); // true
- * isCachedValue("null"); // true
- * isCachedValue("42"); // false
+ * whyNotCached('{"id":42,"name":"A","email":"a@x","city":"Pune"}', "42"); // undefined
+ * whyNotCached("null", "42"); // undefined
+ * whyNotCached("{}", "42"); // "its id is not 42"
  * ```
  */
-export function isCachedValue(text: string): boolean {
+export function whyNotCached(text: string, id: string): string | undefined {
+  if (text === NOT_FOUND) return undefined;
+  let value: unknown;
   try {
-    const value = JSON.parse(text);
-    return value === null || (typeof value === "object" && !Array.isArray(value));
+    value = JSON.parse(text);
   } catch {
-    return false;
+    return "it is not JSON";
   }
+  // JSON.parse(" null") is null too, but the cache never writes that.
+  if (value === null) return 'it is not the "not found" marker (exactly null)';
+  return whyNotUser(value, id);
+}
+
+/**
+ * Why `value` is not user `id` (a JSON object with that numeric id and the
+ * string fields of {@linkcode User}); undefined when it is.
+ *
+ * @example
+ * ```ts
+ * whyNotUser({ id: 7, name: "A", email: "a@x", city: "Pune" }, "42"); // "its id is not 42"
+ * ```
+ */
+export function whyNotUser(value: unknown, id: string): string | undefined {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    return "it is not a JSON object";
+  }
+  const user = value as Record<string, unknown>;
+  if (user.id !== Number(id)) return `its id is not ${id}`;
+  for (const field of ["name", "email", "city"]) {
+    if (typeof user[field] !== "string") return `its ${field} is not a string`;
+  }
+  return undefined;
 }
 
 function preview(text: string): string {

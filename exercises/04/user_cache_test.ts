@@ -161,19 +161,58 @@ Deno.test("getUser() rejects bad ids before asking Redis or the API", async () =
   });
 });
 
-Deno.test("getUser() treats a value it did not write as a miss, and overwrites it", async () => {
+Deno.test("getUser() treats a value that is not this user as a miss, and overwrites it with the TTL", async () => {
   await requireService("redis");
   await withUserApi(0, async (api) => {
     const config = testConfig(api);
     await withCache(config, async ({ cache, redis, warnings }) => {
-      const key = `${config.prefix}:8`;
-      await redis.set(key, "not json", "EX", 60);
-      assert.deepEqual(await cache.getUser(8), makeUser(8));
-      assert.equal(api.stats().calls, 1);
-      assert.deepEqual(warnings, [
-        `ignoring ${key} as it is not a cached user: current value is "not json"`,
-      ]);
-      assert.deepEqual(JSON.parse((await redis.get(key))!), makeUser(8));
+      // Each written without a TTL, as a hand edit or an older version would:
+      // served as a hit, it would stay for ever.
+      const cases: [string, (key: string) => Promise<unknown>, RegExp][] = [
+        [
+          "not JSON",
+          (key) => redis.set(key, "not json"),
+          /as it is not JSON: current value is "not json"$/,
+        ],
+        ["{}", (key) => redis.set(key, "{}"), /as its id is not \d+: current value is "{}"$/],
+        [
+          "another user",
+          (key) => redis.set(key, JSON.stringify(makeUser(1))),
+          /as its id is not \d+/,
+        ],
+        [
+          "a user without a name",
+          (key) => redis.set(key, '{"id":23,"email":"e","city":"c"}'),
+          /as its name is not a string/,
+        ],
+        ["a JSON array", (key) => redis.set(key, "[23]"), /as it is not a JSON object/],
+        ["a bad not-found marker", (key) => redis.set(key, " null"), /"not found" marker/],
+        [
+          "a hash (WRONGTYPE)",
+          (key) => redis.hset(key, "id", String(20 + 6)),
+          /^Redis refused GET .*: WRONGTYPE /,
+        ],
+        ["a list (WRONGTYPE)", (key) => redis.rpush(key, "x"), /^Redis refused GET .*: WRONGTYPE /],
+      ];
+      for (const [i, [what, write, warned]] of cases.entries()) {
+        const id = 20 + i;
+        const key = `${config.prefix}:${id}`;
+        await write(key);
+        assert.equal(await redis.pttl(key), -1, `${what}: written without a TTL`);
+        const before = warnings.length;
+        assert.deepEqual(
+          await cache.lookup(id),
+          { user: makeUser(id), source: "api", cached: true },
+          what,
+        );
+        assert.match(warnings[before], warned, what);
+        assert.equal(warnings.length, before + 1, what);
+        assert.deepEqual(JSON.parse((await redis.get(key))!), makeUser(id), what);
+        const ttl = await redis.pttl(key);
+        assert.ok(ttl > 59_000 && ttl <= 60_000, `${what}: PTTL ${ttl} ms, expected about 60000`);
+        assert.equal((await cache.lookup(id)).source, "redis", `${what}: a hit once rewritten`);
+      }
+      assert.equal(api.stats().calls, cases.length);
     });
   });
 });

@@ -46,8 +46,16 @@ export function userKey(prefix: string, id: string): string {
   return `${prefix}:${id}`;
 }
 
+/** Longer ids are cut in messages: an id is at most 16 digits, so the rest tells nothing. */
+const SHOWN = 40;
+
 function describe(value: unknown): string {
-  if (typeof value === "string") return JSON.stringify(value);
+  if (typeof value === "string") {
+    // Cut by code points, so a cut never splits a surrogate pair.
+    const chars = [...value];
+    if (chars.length <= SHOWN) return JSON.stringify(value);
+    return `${JSON.stringify(`${chars.slice(0, SHOWN).join("")}…`)} (${chars.length} characters)`;
+  }
   if (typeof value === "number") return String(value);
   if (value === null) return "null";
   if (value === undefined) return "undefined";

@@ -44,6 +44,25 @@ Deno.test("parseUserId() names the bad value in its message", () => {
   assert.throws(() => parseUserId([42]), /current value is an array$/);
 });
 
+Deno.test("parseUserId() cuts a long id in its message, by characters", () => {
+  const message = (id: string) => {
+    try {
+      parseUserId(id);
+    } catch (err) {
+      return (err as Error).message;
+    }
+    throw new Error(`accepted ${id}`);
+  };
+  assert.equal(
+    message("7".repeat(5000)),
+    `Cannot look up user as the id is not a positive integer without leading zeros: ` +
+      `current value is "${"7".repeat(40)}…" (5000 characters)`,
+  );
+  // 41 emoji: cut after 40 of them, never inside one (a lone surrogate).
+  assert.match(message("😀".repeat(41)), /is "(😀){40}…" \(41 characters\)$/);
+  assert.match(message("😀".repeat(40)), /is "(😀){40}"$/);
+});
+
 Deno.test("userKey() puts the id under the prefix", () => {
   assert.equal(userKey("users:v1", "42"), "users:v1:42");
 });
