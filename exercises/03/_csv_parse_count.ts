@@ -30,10 +30,7 @@ export async function countRowsWithCsvParse(
   source: AsyncIterable<Uint8Array>,
   options: CountRowsOptions = {},
 ): Promise<CsvCount> {
-  const { header = true, maxRecordBytes = 16 * 1024 * 1024 } = options;
-  if (!Number.isSafeInteger(maxRecordBytes) || maxRecordBytes < 1) {
-    throw new RangeError(`'maxRecordBytes' must be a positive integer: got ${maxRecordBytes}`);
-  }
+  const { header = true } = options;
   let records = 0, columns = 0, bytes = 0;
   // csv-parse only tells the line where a record ends: the next one starts
   // after it and the empty lines skipped since. It counts a quoted CRLF as two.
@@ -44,7 +41,6 @@ export async function countRowsWithCsvParse(
     record_delimiter: ["\r\n", "\n", "\r"], // any, per line: csv-parse keeps the first it sees
     skip_empty_lines: true,
     relax_column_count: true, // checked below, so whitespace-only lines can be skipped
-    max_record_size: maxRecordBytes,
     // Called as each record ends, on the line it ends on; returning null keeps nothing.
     on_record: (record: string[], { lines, empty_lines }) => {
       const line = startLine(empty_lines);
@@ -72,9 +68,7 @@ export async function countRowsWithCsvParse(
     await pipeline(tally(), parser);
   } catch (err) {
     if (!(err instanceof ParseError)) throw err;
-    const reason = err.code === "CSV_MAX_RECORD_SIZE"
-      ? `starts a record longer than ${maxRecordBytes} bytes, probably an unclosed quote`
-      : reasons[err.code] ?? `is not valid CSV: ${err.message}`;
+    const reason = reasons[err.code] ?? `is not valid CSV: ${err.message}`;
     throw new CsvError(startLine(err.empty_lines as number), reason);
   }
   return { rows: header ? Math.max(records - 1, 0) : records, columns, bytes };

@@ -20,16 +20,17 @@ export interface CsvCount {
 export interface CountRowsOptions {
   /** The first record is a header, not a data row. Default: `true`. */
   header?: boolean;
-  /** Longest record in bytes, so an unclosed quote fails fast. Default: 16 MiB. */
-  maxRecordBytes?: number;
 }
 
-/** A CSV that cannot be counted; `line` is the 1-based line where the bad record starts. */
+/**
+ * A CSV that cannot be counted. `line` is the 1-based line where the bad
+ * record starts (or of the bad byte), 0 when the whole file is not CSV text.
+ */
 export class CsvError extends Error {
-  /** The 1-based line where the bad record starts. */
+  /** The 1-based line where the bad record starts; 0 when the whole file is not CSV text. */
   readonly line: number;
   constructor(line: number, reason: string) {
-    super(`Cannot count rows: line ${line} ${reason}`);
+    super(`Cannot count rows: ${line > 0 ? `line ${line} ` : ""}${reason}`);
     this.name = "CsvError";
     this.line = line;
   }
@@ -51,13 +52,12 @@ class Scanner {
   fieldCount = 1; // in the current record so far
   line = 1; // of the next byte
   recordLine = 1; // where the current record starts
-  recordStart = 0; // its byte offset, for maxRecordBytes
   records = 0;
   columns = 0;
   bytes = 0; // before the current chunk
   bom = 0; // BOM bytes matched at the very start, 3 once past it
   last = 0; // the previous chunk's last byte, to see a CRLF split across chunks
-  constructor(readonly header: boolean, readonly max: number) {} // max: maxRecordBytes
+  constructor(readonly header: boolean) {}
 
   scan(chunk: Uint8Array): void {
     const n = chunk.length;
@@ -78,9 +78,21 @@ class Scanner {
       if (b === LF || b === CR) {
         if (b === CR || (i > 0 ? chunk[i - 1] : this.last) !== CR) line++; // CRLF is one line
         if (state === QUOTED) continue;
-        if (state >= FIELD) this.endRecord(fieldCount, this.bytes + i);
+        if (state >= FIELD) this.endRecord(fieldCount);
         state = START, fieldCount = 1;
-        this.recordLine = line, this.recordStart = this.bytes + i + 1;
+        this.recordLine = line;
+      } else if (b < TAB || (b > CR && b < SPACE)) {
+        // NUL and the control characters text does not use (TAB, VT and FF
+        // it does): binary content. Bytes from 0x80 are not checked: Latin-1
+        // or Windows-1252 text is counted (see README).
+        const what = b === 0
+          ? "a NUL byte"
+          : `the control byte 0x${b.toString(16).padStart(2, "0")}`;
+        throw new CsvError(
+          line,
+          `has ${what} at byte offset ${this.bytes + i}: the file is binary` +
+            `${b === 0 ? " (or UTF-16 without a BOM)" : ""}, not CSV text`,
+        );
       } else if (state === QUOTED) {
         if (b === QUOTE) state = CLOSED;
       } else if (b === QUOTE) {
@@ -97,12 +109,9 @@ class Scanner {
     this.state = state, this.fieldCount = fieldCount, this.line = line;
     this.bytes += n;
     if (n > 0) this.last = chunk[n - 1];
-    if (this.bytes - this.recordStart > this.max) throw this.tooLong();
   }
 
-  /** Counts a record that ends before byte offset `end`. */
-  endRecord(fieldCount: number, end: number): void {
-    if (end - this.recordStart > this.max) throw this.tooLong();
+  endRecord(fieldCount: number): void {
     if (this.records++ === 0) this.columns = fieldCount;
     else if (fieldCount !== this.columns) {
       const fields = `${fieldCount} field${fieldCount === 1 ? "" : "s"}`;
@@ -114,14 +123,58 @@ class Scanner {
   end(): CsvCount {
     if (this.bom > 0 && this.bom < 3) this.state = PLAIN; // the source ended inside a would-be BOM
     if (this.state === QUOTED) throw this.fail("has a quote that is never closed");
-    if (this.state >= FIELD) this.endRecord(this.fieldCount, this.bytes);
+    if (this.state >= FIELD) this.endRecord(this.fieldCount);
     const rows = this.header ? Math.max(this.records - 1, 0) : this.records;
     return { rows, columns: this.columns, bytes: this.bytes };
   }
 
   fail = (reason: string) => new CsvError(this.recordLine, reason);
-  tooLong = () =>
-    this.fail(`starts a record longer than ${this.max} bytes, probably an unclosed quote`);
+}
+
+const DECOMPRESS = "upload it decompressed";
+const SAVE_AS_CSV = "save the sheet as CSV (UTF-8)";
+const SAVE_AS_UTF8 = "save it as UTF-8";
+/**
+ * Formats people upload under a .csv name by mistake, by their first bytes,
+ * and what to do instead. Most would also fail the control-byte check within
+ * a few hundred bytes; this names them. UTF-32LE before UTF-16LE: its BOM
+ * starts with UTF-16LE's.
+ */
+const SIGNATURES: [what: string, signature: RegExp, instead: string][] = [
+  ["gzip-compressed data, not CSV text", /^\x1f\x8b/, DECOMPRESS],
+  ["bzip2-compressed data, not CSV text", /^BZh[1-9](1AY&SY|\x17rE8P\x90)/, DECOMPRESS],
+  ["xz-compressed data, not CSV text", /^\xfd7zXZ\x00/, DECOMPRESS],
+  ["zstd-compressed data, not CSV text", /^\x28\xb5\x2f\xfd/, DECOMPRESS],
+  ["lz4-compressed data, not CSV text", /^\x04\x22\x4d\x18/, DECOMPRESS],
+  [
+    "a zip archive, not CSV text",
+    /^PK(\x03\x04|\x05\x06|\x07\x08)/,
+    `upload the CSV file itself (an .xlsx workbook is a zip archive: ${SAVE_AS_CSV})`,
+  ],
+  ["a 7z archive, not CSV text", /^7z\xbc\xaf\x27\x1c/, "upload the CSV file itself"],
+  [
+    "an Excel 97-2003 workbook (or another OLE2 file), not CSV text",
+    /^\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1/,
+    SAVE_AS_CSV,
+  ],
+  ["a PDF document, not CSV text", /^%PDF-/, "export the data as CSV"],
+  ["UTF-32LE text", /^\xff\xfe\x00\x00/, SAVE_AS_UTF8],
+  ["UTF-32BE text", /^\x00\x00\xfe\xff/, SAVE_AS_UTF8],
+  ["UTF-16LE text", /^\xff\xfe/, SAVE_AS_UTF8],
+  ["UTF-16BE text", /^\xfe\xff/, SAVE_AS_UTF8],
+];
+/** The longest signature. */
+const HEAD_BYTES = 10;
+
+/** Throws a CsvError when a file's first bytes are those of a format that is not CSV text. */
+function checkHead(head: Uint8Array): void {
+  const text = String.fromCharCode(...head); // one character per byte, for the patterns
+  for (const [what, signature, instead] of SIGNATURES) {
+    if (signature.test(text)) {
+      const bytes = [...head.subarray(0, 4)].map((b) => b.toString(16).padStart(2, "0"));
+      throw new CsvError(0, `the file is ${what} (it starts with ${bytes.join(" ")}): ${instead}`);
+    }
+  }
 }
 
 /**
@@ -129,9 +182,16 @@ class Scanner {
  * and newlines, `""` escapes; CRLF, LF or CR line endings, even mixed; an
  * optional UTF-8 BOM and trailing newline). Lines that are empty or hold only
  * spaces and tabs outside quotes are skipped, so an empty file counts 0 rows
- * and 0 columns; a line `""` is a record of one empty field. Throws
- * {@linkcode CsvError} for broken quoting or a record whose field count
- * differs from the first record's; errors of `source` pass through unchanged.
+ * and 0 columns; a line `""` is a record of one empty field. No limit on a
+ * record's or a field's length: nothing of a record is kept, so an unclosed
+ * quote fails at the end of the file, naming the line it opens on. Throws
+ * {@linkcode CsvError} for broken quoting, a record whose field count
+ * differs from the first record's, and content that is not text: a
+ * compressed file, an archive, a workbook, UTF-16 or UTF-32 with a BOM (by
+ * the first bytes), a NUL or another control byte but TAB, LF, VT, FF, CR
+ * anywhere. Bytes from 0x80 are not checked, so Latin-1 or Windows-1252 text
+ * is counted (quotes, commas and line ends are the same bytes as in UTF-8).
+ * Errors of `source` pass through unchanged.
  *
  * @example
  * ```ts
@@ -143,12 +203,31 @@ export async function countRows(
   source: AsyncIterable<Uint8Array>,
   options: CountRowsOptions = {},
 ): Promise<CsvCount> {
-  const { header = true, maxRecordBytes = 16 * 1024 * 1024 } = options;
-  if (!Number.isSafeInteger(maxRecordBytes) || maxRecordBytes < 1) {
-    throw new RangeError(`'maxRecordBytes' must be a positive integer: got ${maxRecordBytes}`);
+  const { header = true } = options;
+  const scanner = new Scanner(header);
+  // The first HEAD_BYTES are checked before any is counted, however the
+  // source cuts its chunks; then the check is the scanner's, byte by byte.
+  const head = new Uint8Array(HEAD_BYTES);
+  let headLength = 0;
+  let held: Uint8Array[] | undefined = [];
+  for await (const chunk of source) { // a throw here closes the source
+    if (held === undefined) {
+      scanner.scan(chunk);
+      continue;
+    }
+    const take = Math.min(chunk.length, HEAD_BYTES - headLength);
+    head.set(chunk.subarray(0, take), headLength);
+    headLength += take;
+    held.push(chunk);
+    if (headLength < HEAD_BYTES) continue;
+    checkHead(head);
+    for (const early of held) scanner.scan(early);
+    held = undefined;
   }
-  const scanner = new Scanner(header, maxRecordBytes);
-  for await (const chunk of source) scanner.scan(chunk); // a throw here closes the source
+  if (held !== undefined) {
+    checkHead(head.subarray(0, headLength));
+    for (const early of held) scanner.scan(early);
+  }
   return scanner.end();
 }
 

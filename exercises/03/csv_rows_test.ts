@@ -9,8 +9,7 @@ async function* chunks(...parts: (string | Uint8Array)[]): AsyncGenerator<Uint8A
 }
 
 /** Counts `text` fed as one chunk. */
-const count = (text: string, options?: { header?: boolean; maxRecordBytes?: number }) =>
-  countRows(chunks(text), options);
+const count = (text: string, options?: CountRowsOptions) => countRows(chunks(text), options);
 
 const size = (text: string) => encoder.encode(text).length;
 
@@ -179,15 +178,6 @@ Deno.test("countRows() fails on text after a closing quote", async () => {
   );
 });
 
-Deno.test("countRows() fails on a record longer than maxRecordBytes", async () => {
-  await assert.rejects(count(`a,b\n1,2\n3,"${"x".repeat(100)}`, { maxRecordBytes: 50 }), {
-    message:
-      "Cannot count rows: line 3 starts a record longer than 50 bytes, probably an unclosed quote",
-    line: 3,
-  });
-  await assert.rejects(count("a\n", { maxRecordBytes: 0 }), RangeError);
-});
-
 Deno.test("countRows() stops reading the source at the first error", async () => {
   let pulled = 0;
   let closed = false;
@@ -252,17 +242,160 @@ Deno.test("countRows() reads bytes that only start like a BOM as data", async ()
   });
 });
 
-Deno.test("countRows() fails on a complete record longer than maxRecordBytes", async () => {
-  await assert.rejects(count("a,b\n1,234567890\n3,4\n", { maxRecordBytes: 8 }), {
-    message:
-      "Cannot count rows: line 2 starts a record longer than 8 bytes, probably an unclosed quote",
-    line: 2,
-  });
-  assert.deepEqual(await count("a,b\n1,234567\n", { maxRecordBytes: 8 }), {
-    rows: 1,
+Deno.test("countRows() counts a record with a field over 16 MiB: no limit below the file's size", async () => {
+  const field = 17 * 1024 * 1024;
+  const piece = encoder.encode("x".repeat(1024 * 1024));
+  async function* source() {
+    yield encoder.encode('id,note\n1,"');
+    for (let i = 0; i < field / piece.length; i++) yield piece;
+    yield encoder.encode('"\n2,short\n');
+  }
+  assert.deepEqual(await countRows(source()), {
+    rows: 2,
     columns: 2,
-    bytes: 13,
+    bytes: 11 + field + 10,
   });
+});
+
+/** The first bytes of real files of each format (gzip's from CompressionStream, below). */
+const NOT_TEXT: [string, number[], string][] = [
+  ["bzip2", [...encoder.encode("BZh91AY&SY"), 0x8f, 0x1d, 0x4e], "bzip2-compressed data"],
+  ["xz", [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00, 0x00, 0x04, 0xe6, 0xd6, 0xb4], "xz-compressed data"],
+  [
+    "zstd",
+    [0x28, 0xb5, 0x2f, 0xfd, 0x24, 0x0b, 0x59, 0x00, 0x00, 0x69, 0x64],
+    "zstd-compressed data",
+  ],
+  [
+    "lz4",
+    [0x04, 0x22, 0x4d, 0x18, 0x64, 0x40, 0xa7, 0x0b, 0x00, 0x00, 0x80],
+    "lz4-compressed data",
+  ],
+  ["zip", [0x50, 0x4b, 0x03, 0x04, 0x14, 0x00, 0x00, 0x00, 0x08, 0x00, 0x21], "a zip archive"],
+  ["empty zip", [0x50, 0x4b, 0x05, 0x06, 0, 0, 0, 0, 0, 0, 0, 0], "a zip archive"],
+  ["7z", [0x37, 0x7a, 0xbc, 0xaf, 0x27, 0x1c, 0x00, 0x04, 0x8d, 0x9b, 0xd5], "a 7z archive"],
+  [".xls", [0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1, 0, 0, 0], "an Excel 97-2003 workbook"],
+  ["PDF", [...encoder.encode("%PDF-1.7\n%")], "a PDF document"],
+];
+
+Deno.test("countRows() fails a compressed or archived file, naming the format, at every chunk boundary", async () => {
+  const gzip = new Uint8Array(
+    await new Response(
+      ReadableStream.from([encoder.encode("id,name\n1,a\n")]).pipeThrough(
+        new CompressionStream("gzip"),
+      ),
+    ).arrayBuffer(),
+  );
+  for (
+    const [name, bytes, what] of [...NOT_TEXT, ["gzip", [...gzip], "gzip-compressed data"]] as const
+  ) {
+    const file = Uint8Array.from(bytes);
+    for (let at = 0; at <= file.length; at++) {
+      await assert.rejects(countRows(chunks(file.subarray(0, at), file.subarray(at))), (err) => {
+        assert.ok(err instanceof CsvError, name);
+        assert.match(
+          err.message,
+          new RegExp(
+            `^Cannot count rows: the file is ${
+              what.replace(/[().]/g, "\\$&")
+            }.*, not CSV text \\(it starts with ${
+              [...file.subarray(0, 4)].map((b) => b.toString(16).padStart(2, "0")).join(" ")
+            }\\): `,
+          ),
+          `${name}, split at ${at}`,
+        );
+        assert.equal(err.line, 0);
+        return true;
+      });
+    }
+  }
+});
+
+Deno.test("countRows() fails UTF-16 and UTF-32 text with a BOM, asking for UTF-8", async () => {
+  const utf16le = (text: string) => {
+    const bytes = new Uint8Array(text.length * 2);
+    for (let i = 0; i < text.length; i++) bytes[2 * i] = text.charCodeAt(i);
+    return bytes;
+  };
+  const body = utf16le("id,name\n1,a\n");
+  const cases: [number[], string][] = [
+    [[0xff, 0xfe, ...body], "UTF-16LE text (it starts with ff fe 69 00): save it as UTF-8"],
+    [
+      [0xfe, 0xff, ...body.map((_, i) => body[i ^ 1])],
+      "UTF-16BE text (it starts with fe ff 00 69)",
+    ],
+    [[0xff, 0xfe, 0, 0, 0x69, 0, 0, 0], "UTF-32LE text (it starts with ff fe 00 00)"],
+    [[0, 0, 0xfe, 0xff, 0, 0, 0, 0x69], "UTF-32BE text (it starts with 00 00 fe ff)"],
+  ];
+  for (const [bytes, reason] of cases) {
+    await assert.rejects(countRows(chunks(Uint8Array.from(bytes))), {
+      message: new RegExp(`^Cannot count rows: the file is ${reason.replace(/[()]/g, "\\$&")}`),
+    });
+  }
+  // Without a BOM, its ASCII characters come with NUL bytes.
+  await assertFails(
+    new TextDecoder("latin1").decode(body),
+    "Cannot count rows: line 1 has a NUL byte at byte offset 1: the file is binary (or UTF-16 without a BOM), not CSV text",
+    1,
+  );
+});
+
+Deno.test("countRows() fails on a NUL or control byte anywhere, naming its line and offset", async () => {
+  const cases: [string, string, number][] = [
+    ["id,name\n1,a\n2,b\u0000c\n", "has a NUL byte at byte offset 15", 3],
+    ['id,name\n1,"a\n\u0000"\n', "has a NUL byte at byte offset 13", 3],
+    ["id,name\n\u0000\n", "has a NUL byte at byte offset 8", 2],
+    ["id,name\n1,\u0003\n", "has the control byte 0x03 at byte offset 10", 2],
+    ["id,name\n1,a\u001b[0m\n", "has the control byte 0x1b at byte offset 11", 2],
+    ['id,name\n1,"\u0008"\n', "has the control byte 0x08 at byte offset 11", 2],
+    ["id,name\n1,a\n\u001a", "has the control byte 0x1a at byte offset 12", 3], // DOS's end of file
+  ];
+  for (const [text, reason, line] of cases) {
+    const nul = reason.includes("NUL") ? " (or UTF-16 without a BOM)" : "";
+    await assertFails(
+      text,
+      `Cannot count rows: line ${line} ${reason}: the file is binary${nul}, not CSV text`,
+      line,
+    );
+  }
+  // At every chunk boundary, the same offset.
+  const bytes = encoder.encode('id,name\r\n1,"x\r\ny"\r\n2,b\u0000\r\n');
+  for (let at = 0; at <= bytes.length; at++) {
+    await assert.rejects(countRows(chunks(bytes.subarray(0, at), bytes.subarray(at))), {
+      message: /^Cannot count rows: line 4 has a NUL byte at byte offset 22: /,
+    });
+  }
+});
+
+Deno.test("countRows() counts text with TAB, VT and FF, and Latin-1 or Windows-1252 text", async () => {
+  assert.deepEqual(await count('id,note\n1,"a\u000bb"\n2,\tc\f\n'), {
+    rows: 2,
+    columns: 2,
+    bytes: 22,
+  });
+  // "Besançon", "Zürich", "€5" as Windows-1252 bytes: not UTF-8, counted all the same.
+  const cp1252 = Uint8Array.from([
+    ...encoder.encode("id,ville\n1,Besan"),
+    0xe7,
+    ...encoder.encode("on\n2,Z"),
+    0xfc,
+    ...encoder.encode('rich\n3,"'),
+    0x80,
+    ...encoder.encode('5"\n'),
+  ]);
+  assert.deepEqual(await countRows(chunks(cp1252)), {
+    rows: 3,
+    columns: 2,
+    bytes: cp1252.length,
+  });
+});
+
+Deno.test("countRows() rejects 200 random binary blobs, counting none", async () => {
+  const random = prng(20261202);
+  for (let blob = 0; blob < 200; blob++) {
+    const bytes = Uint8Array.from({ length: 64 + blob * 16 }, () => Math.floor(random() * 256));
+    await assert.rejects(countRows(chunks(bytes)), CsvError, `blob ${blob}`);
+  }
 });
 
 // Differential tests: countRows() against the csv-parse implementation it replaced, on

@@ -178,3 +178,33 @@ Deno.test("handler() succeeds on an event with no records, counting nothing", as
     assert.deepEqual(result, { outcomes: [] });
   });
 });
+
+Deno.test("handler() fails a .csv upload that is compressed or binary, saying what it looks like", async () => {
+  await services();
+  await withFixture(async (f) => {
+    const text = new TextEncoder().encode("id,name\n1,a\n2,b\n");
+    const gzip = new Uint8Array(
+      await new Response(
+        ReadableStream.from([text]).pipeThrough(new CompressionStream("gzip")),
+      ).arrayBuffer(),
+    );
+    const binary = Uint8Array.from([...text.subarray(0, 11), 0, 0x8f, 0x10, 0x0a]);
+    const objects = [
+      { key: "orders.csv", etag: await f.put("orders.csv", gzip) },
+      { key: "image.csv", etag: await f.put("image.csv", binary) },
+      { key: "good.csv", etag: await f.put("good.csv", text) },
+    ];
+    await assert.rejects(
+      handlerFor(f.env)(s3Event(f.bucket, objects), lambdaContext("count-csv-rows")),
+      {
+        message: `Cannot count rows of s3://${f.bucket}/orders.csv: the file is gzip-compressed ` +
+          "data, not CSV text (it starts with 1f 8b 08 00): upload it decompressed; " +
+          `Cannot count rows of s3://${f.bucket}/image.csv: line 2 has a NUL byte at byte offset ` +
+          "11: the file is binary (or UTF-16 without a BOM), not CSV text",
+      },
+    );
+    assert.equal(await f.item("orders.csv"), undefined, "no count is stored for it");
+    assert.equal(await f.item("image.csv"), undefined);
+    assert.equal((await f.item("good.csv"))?.rows, 2);
+  });
+});
