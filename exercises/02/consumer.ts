@@ -17,7 +17,17 @@
  * @module
  */
 import type { KafkaMessage, Producer } from "kafkajs";
-import { describeKafkaError, ensureTopics, kafkaClient, newProducer } from "../../infra/kafka.ts";
+import {
+  describeKafkaError,
+  ensureTopics,
+  fatalCrash,
+  kafkaClient,
+  maxMessageBytes,
+  messageBytes,
+  newProducer,
+} from "../../infra/kafka.ts";
+import { deadLetter, decodeUtf8, RECORD_OVERHEAD } from "../../infra/dead_letter.ts";
+import { runUntilSignal } from "../../infra/run_until_signal.ts";
 import { type Config, readConfig, topicsOf } from "./config.ts";
 import { Ledger } from "./ledger.ts";
 import { parsePayment, ProcessingError, retryDelay } from "./payment.ts";
@@ -26,6 +36,8 @@ import { parsePayment, ProcessingError, retryDelay } from "./payment.ts";
 export interface RunningConsumer {
   /** Commits what was processed, leaves the group and disconnects. */
   stop(): Promise<void>;
+  /** Resolves with the error if kafkajs stopped the consumer for good (never, otherwise). */
+  failed: Promise<Error>;
 }
 
 /** The offset to commit after processing `offset`: the NEXT one to read (int64 as a string). */
@@ -42,8 +54,10 @@ export async function startConsumer(config: Config): Promise<RunningConsumer> {
   const kafka = kafkaClient(config.brokers, "payments-ledger");
   const admin = kafka.admin();
   await admin.connect();
+  let dlqMax: number;
   try {
     await ensureTopics(admin, topicsOf(config));
+    dlqMax = await maxMessageBytes(admin, config.dlqTopic);
   } finally {
     await admin.disconnect();
   }
@@ -66,7 +80,8 @@ export async function startConsumer(config: Config): Promise<RunningConsumer> {
     message: KafkaMessage,
     heartbeat: () => Promise<void>,
   ) => {
-    const value = message.value?.toString() ?? null;
+    // Strict UTF-8: a payment id with invalid bytes must not become U+FFFD.
+    const decoded = message.value === null ? null : decodeUtf8(message.value);
     let lastError: Error | undefined;
     for (let attempt = 1; attempt <= config.maxAttempts; attempt++) {
       if (attempt > 1) {
@@ -74,7 +89,8 @@ export async function startConsumer(config: Config): Promise<RunningConsumer> {
         await heartbeat();
       }
       try {
-        const payment = parsePayment(value);
+        if (decoded && !decoded.ok) throw new ProcessingError(decoded.reason);
+        const payment = parsePayment(decoded && decoded.text);
         if (attempt <= (payment.fail_attempts ?? 0)) {
           throw new Error(
             `downstream failed on attempt ${attempt} (fail_attempts=${payment.fail_attempts})`,
@@ -110,22 +126,17 @@ export async function startConsumer(config: Config): Promise<RunningConsumer> {
       }
     }
     const where = `${config.topic}/${partition}@${message.offset}`;
-    await dlq.send({
-      topic: config.dlqTopic,
-      acks: -1,
-      messages: [{
-        key: where,
-        value: JSON.stringify({
-          error: lastError?.message,
-          source: where,
-          value,
-          dead_lettered_at: new Date().toISOString(),
-        }),
-      }],
-    });
+    // Sized to fit the dead-letter topic: one too big would crash the consumer.
+    const value = deadLetter(
+      { error: lastError?.message, source: where, dead_lettered_at: new Date().toISOString() },
+      message.value,
+      dlqMax - messageBytes({ key: where, value: null }) - RECORD_OVERHEAD,
+    );
+    await dlq.send({ topic: config.dlqTopic, acks: -1, messages: [{ key: where, value }] });
     console.error(`consumer ${Deno.pid}: dead-lettered ${where}: ${lastError?.message}`);
   };
 
+  const failed = fatalCrash(consumer);
   await dlq.connect();
   await consumer.connect();
   await consumer.subscribe({ topic: config.topic, fromBeginning: true });
@@ -165,30 +176,25 @@ export async function startConsumer(config: Config): Promise<RunningConsumer> {
       await dlq.disconnect();
       ledger.close();
     },
+    failed,
   };
 }
 
 if (import.meta.main) {
-  let config;
+  let config: Config;
   try {
     config = readConfig();
+  } catch (err) {
+    console.error(`consumer: ${(err as Error).message}`);
+    Deno.exit(1);
+  }
+  runUntilSignal(`consumer ${Deno.pid}`, () => {
     console.error(
       `consumer ${Deno.pid}: group ${config.groupId} on ${config.topic}, commit per ${config.commitMode}, ` +
         `ledger ${config.ledgerFile}${
           config.crashAfter ? `, crash after ${config.crashAfter}` : ""
         }`,
     );
-    const running = await startConsumer(config);
-    const stop = async () => {
-      await running.stop();
-      Deno.exit(0);
-    };
-    Deno.addSignalListener("SIGINT", stop);
-    Deno.addSignalListener("SIGTERM", stop);
-  } catch (err) {
-    console.error(
-      `consumer: ${config ? describeKafkaError(err, config.brokers) : (err as Error).message}`,
-    );
-    Deno.exit(1);
-  }
+    return startConsumer(config);
+  }, { describeError: (err) => describeKafkaError(err, config.brokers) });
 }

@@ -4,77 +4,11 @@
  * SIGKILL; the ledger file shows what was processed how often.
  */
 import assert from "node:assert/strict";
-import type { Message } from "kafkajs";
-import {
-  readTopic,
-  requireService,
-  testKafka,
-  uniqueName,
-  withTopics,
-} from "../../infra/testing.ts";
-import { type Script, startScript } from "../../infra/script.ts";
-import { readConfig } from "./config.ts";
+import { readTopic, requireService, withTopics } from "../../infra/testing.ts";
+import { startScript } from "../../infra/script.ts";
 import { duplicates, readLedger } from "./ledger.ts";
-import { payments, publish } from "./produce.ts";
-
-interface Setup {
-  env: Record<string, string>;
-  ledger: string;
-}
-
-async function setup(partitions: number, extra: Record<string, string> = {}): Promise<Setup> {
-  const topic = uniqueName("test-payments");
-  const ledger = await Deno.makeTempFile({ prefix: "ledger-", suffix: ".ndjson" });
-  return {
-    ledger,
-    env: {
-      PAYMENTS_TOPIC: topic,
-      PAYMENTS_DLQ_TOPIC: `${topic}.dlq`,
-      PAYMENTS_GROUP: uniqueName("test-group"),
-      PAYMENTS_PARTITIONS: String(partitions),
-      LEDGER_FILE: ledger,
-      RETRY_DELAY_MS: "20",
-      ...extra,
-    },
-  };
-}
-
-const consumer = (s: Setup, extra: Record<string, string> = {}): Script =>
-  startScript("exercises/02/consumer.ts", [], { ...s.env, ...extra });
-
-/** Waits until the ledger holds every offset in `expected` ("partition@offset"). */
-async function untilProcessed(s: Setup, expected: Set<string>, ms = 60_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const done = new Set(readLedger(s.ledger).map((e) => `${e.partition}@${e.offset}`));
-    if ([...expected].every((k) => done.has(k))) return;
-    if (Date.now() > deadline) {
-      throw new Error(`only ${done.size} of ${expected.size} messages processed after ${ms} ms`);
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-async function committed(s: Setup): Promise<Map<number, string>> {
-  const admin = testKafka().admin();
-  await admin.connect();
-  try {
-    const [topic] = await admin.fetchOffsets({
-      groupId: s.env.PAYMENTS_GROUP,
-      topics: [s.env.PAYMENTS_TOPIC],
-    });
-    return new Map(topic.partitions.map((p) => [p.partition, p.offset]));
-  } finally {
-    await admin.disconnect();
-  }
-}
-
-const range = (from: number, to: number) =>
-  Array.from({ length: to - from }, (_, i) => String(from + i));
-
-async function publishTo(s: Setup, messages: Message[]): Promise<void> {
-  await publish(readConfig(s.env), messages);
-}
+import { payments } from "./produce.ts";
+import { committed, consumer, publishTo, range, setup, untilProcessed } from "./_testing.ts";
 
 Deno.test("consumer.ts reprocesses exactly the message it processed but did not commit before a crash", async () => {
   await requireService("kafka");
@@ -206,7 +140,7 @@ Deno.test("consumer.ts retries a failing message, dead-letters it after the last
     assert.deepEqual(
       dead.map((
         d,
-      ) => [d.source, d.value === "not json" ? "not json" : JSON.parse(d.value).payment_id]),
+      ) => [d.source, d.record === "not json" ? "not json" : JSON.parse(d.record).payment_id]),
       [
         [`${s.env.PAYMENTS_TOPIC}/0@2`, "broken"],
         [`${s.env.PAYMENTS_TOPIC}/0@3`, "not json"],

@@ -19,7 +19,18 @@
 import type { Admin, Consumer, KafkaMessage, Message, Producer } from "kafkajs";
 import type { Redis } from "ioredis";
 import { type Config, readConfig, topicsOf } from "./config.ts";
-import { describeKafkaError, ensureTopics, kafkaClient, newProducer } from "../../infra/kafka.ts";
+import {
+  describeKafkaError,
+  ensureTopics,
+  fatalCrash,
+  kafkaClient,
+  maxMessageBytes,
+  messageBytes,
+  newProducer,
+  sendWithin,
+} from "../../infra/kafka.ts";
+import { deadLetter, decodeUtf8, RECORD_OVERHEAD } from "../../infra/dead_letter.ts";
+import { runUntilSignal } from "../../infra/run_until_signal.ts";
 import { type Click, parseClick } from "./click.ts";
 import { applyOnce, connectRedis, readOffset } from "./store.ts";
 import { offsetKey, tally } from "./tally.ts";
@@ -49,6 +60,8 @@ export interface RunningProcessor {
   stats: Stats;
   /** Finishes the current transaction, leaves the group, closes every client. */
   stop(): Promise<void>;
+  /** Resolves with the error if kafkajs stopped the consumer for good (never, otherwise). */
+  failed: Promise<Error>;
 }
 
 /**
@@ -80,6 +93,7 @@ export async function startProcessor(
     // An idle fetch waits this long for data; stopping waits for it (kafkajs default 5 s).
     maxWaitTimeInMs: 500,
   });
+  const failed = fatalCrash(consumer);
   let progress: ReturnType<typeof setInterval> | undefined;
   const close = async () => {
     clearInterval(progress);
@@ -92,6 +106,7 @@ export async function startProcessor(
   try {
     await admin.connect();
     await ensureTopics(admin, topicsOf(config));
+    const dlqMax = await maxMessageBytes(admin, config.dlqTopic);
     await dlq.connect();
     await consumer.connect();
 
@@ -123,10 +138,9 @@ export async function startProcessor(
           const run = batch.messages.slice(i, i + config.batchSize);
           let dead = 0;
           const applied = await applyOnce(redis, key, run, async (fresh) => {
-            const { clicks, deadLetters } = classify(config, partition, fresh);
-            if (deadLetters.length > 0) {
-              await dlq.send({ topic: config.dlqTopic, acks: -1, messages: deadLetters });
-            }
+            const { clicks, deadLetters } = classify(config, partition, fresh, dlqMax);
+            // In requests that fit the topic: one too big would crash the consumer.
+            await sendWithin(dlq, config.dlqTopic, deadLetters, dlqMax);
             dead = deadLetters.length;
             return tally(clicks, { ...config, now: Date.now() });
           });
@@ -175,7 +189,7 @@ export async function startProcessor(
       console.error(`processor: ${line}; ${rate} events/s`);
     }, progressEvery);
   }
-  return { stats, stop: close };
+  return { stats, stop: close, failed };
 }
 
 /** Seeks each assigned partition to the offset stored in Redis (its start if none). */
@@ -206,17 +220,22 @@ async function resume(
   }
 }
 
-/** Splits fresh messages into valid clicks and dead letters. */
+/**
+ * Splits fresh messages into valid clicks and dead letters, each dead letter
+ * cut to fit `dlqMax`, the dead-letter topic's max.message.bytes.
+ */
 function classify(
   config: Config,
   partition: number,
   messages: KafkaMessage[],
+  dlqMax: number,
 ): { clicks: Click[]; deadLetters: Message[] } {
   const clicks: Click[] = [];
   const deadLetters: Message[] = [];
   for (const message of messages) {
-    const text = message.value?.toString() ?? null;
-    const checked = parseClick(text, {
+    // Strict UTF-8: two user ids with different invalid bytes must not both become U+FFFD.
+    const decoded = message.value === null ? null : decodeUtf8(message.value);
+    const checked = decoded && !decoded.ok ? decoded : parseClick(decoded && decoded.text, {
       recordTimestamp: Number(message.timestamp),
       maxSkewMs: config.maxSkewMs,
     });
@@ -226,18 +245,16 @@ function classify(
     }
     const where = `${config.topic}/${partition}@${message.offset}`;
     console.error(`processor: dead-lettered ${where}: ${checked.reason}`);
-    deadLetters.push({
-      key: where,
-      value: JSON.stringify({
-        reason: checked.reason,
-        topic: config.topic,
-        partition,
-        offset: message.offset,
-        timestamp: new Date(Number(message.timestamp)).toISOString(),
-        record: text,
-        rejected_at: new Date().toISOString(),
-      }),
-    });
+    const fields = {
+      reason: checked.reason,
+      topic: config.topic,
+      partition,
+      offset: message.offset,
+      timestamp: new Date(Number(message.timestamp)).toISOString(),
+      rejected_at: new Date().toISOString(),
+    };
+    const room = dlqMax - messageBytes({ key: where, value: null }) - RECORD_OVERHEAD;
+    deadLetters.push({ key: where, value: deadLetter(fields, message.value, room) });
   }
   return { clicks, deadLetters };
 }
@@ -261,24 +278,21 @@ export async function lag(redis: Redis, admin: Admin, config: Config): Promise<n
 }
 
 if (import.meta.main) {
-  let config;
+  let config: Config;
   try {
     config = readConfig();
+  } catch (err) {
+    console.error(`processor: ${(err as Error).message}`);
+    Deno.exit(1);
+  }
+  let running: RunningProcessor | undefined;
+  runUntilSignal("processor", async () => {
     console.error(
       `processor: group ${config.groupId} counting ${config.topic} into Redis keys ${config.prefix}:*`,
     );
-    const running = await startProcessor(config);
-    const stop = async () => {
-      await running.stop();
-      console.log(JSON.stringify(running.stats));
-      Deno.exit(0);
-    };
-    Deno.addSignalListener("SIGINT", stop);
-    Deno.addSignalListener("SIGTERM", stop);
-  } catch (err) {
-    console.error(
-      `processor: ${config ? describeKafkaError(err, config.brokers) : (err as Error).message}`,
-    );
-    Deno.exit(1);
-  }
+    return running = await startProcessor(config);
+  }, {
+    describeError: (err) => describeKafkaError(err, config.brokers),
+    onStopped: () => console.log(JSON.stringify(running?.stats)),
+  });
 }

@@ -47,7 +47,7 @@ export function createApp(redis: Redis, config: Config, options: AppOptions = {}
   const app = new Hono();
 
   app.get("/users/:id/clicks", async (c) => {
-    const user = c.req.param("id");
+    const user = userIdOf(c.req.url);
     if (user.length > 128) {
       throw new HTTPException(400, {
         message: "Cannot use the user id as it is longer than 128 characters",
@@ -102,6 +102,23 @@ export function createApp(redis: Redis, config: Config, options: AppOptions = {}
     return c.json({ error: "Internal error" }, 500);
   });
   return app;
+}
+
+/**
+ * The user id from the raw path, decoded strictly. Hono's `param()` keeps a
+ * malformed escape (`%ZZ`, a cut UTF-8 sequence such as `%E2%82`) as literal
+ * text, which would read the counts of a user "%ZZ": a 400 instead.
+ */
+function userIdOf(url: string): string {
+  const raw = new URL(url).pathname.split("/")[2] ?? "";
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    const shown = raw.length > 60 ? `${raw.slice(0, 57)}...` : raw;
+    throw new HTTPException(400, {
+      message: `Cannot use the user id as it is not valid percent-encoded UTF-8: got "${shown}"`,
+    });
+  }
 }
 
 if (import.meta.main) {

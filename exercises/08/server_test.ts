@@ -89,6 +89,23 @@ Deno.test("GET /users/:id/clicks decodes the user id from the path", async () =>
   });
 });
 
+Deno.test("GET /users/:id/clicks answers 400 for a malformed percent-escape in the user id", async () => {
+  await withApp(async (request) => {
+    // Not an escape, a cut UTF-8 sequence, a lone continuation byte, an overlong form, a surrogate.
+    for (const id of ["%ZZ", "u%", "u%E2%82", "%80", "%C0%AF", "%ED%A0%80"]) {
+      const res = await request(`/users/${id}/clicks`);
+      assert.equal(res.status, 400, id);
+      assert.match(
+        (await res.json()).error,
+        /^Cannot use the user id as it is not valid percent-encoded UTF-8: got "/,
+        id,
+      );
+    }
+    const ok = await request("/users/%E2%82%B9/clicks");
+    assert.equal((await ok.json()).user_id, "₹");
+  });
+});
+
 Deno.test("GET /users/:id/clicks answers 400 with the reason for a bad window", async () => {
   await withApp(async (request) => {
     const cases: [string, RegExp][] = [
