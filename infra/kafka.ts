@@ -93,19 +93,23 @@ export async function ensureTopics(admin: Admin, topics: ITopicConfig[]): Promis
 }
 
 /**
- * A producer that never creates topics by accident. The partitioner is named
- * (kafkajs warns otherwise): kafkajs 2's default, murmur2 as in the Java
- * client, so a key maps to the same partition as when a Java (or Kafka
- * Streams, or kafka-python) producer writes it. librdkafka-based clients
- * (confluent-kafka for Python and Go, kcat, node-rdkafka) default to
- * `consistent_random` (CRC32) and put the same key elsewhere: give them
- * `partitioner=murmur2_random` (kcat: `-X partitioner=murmur2_random`) to
- * share a topic with this producer and keep one key's messages in order.
+ * The partitioner every producer here uses, named (kafkajs warns otherwise):
+ * kafkajs 2's default, murmur2 as in the Java client, so a key maps to the
+ * same partition as when a Java producer (or Kafka Streams) writes it;
+ * infra/kafka_test.ts checks it against the Java client's own code.
+ * librdkafka-based clients (confluent-kafka for Python and Go, kcat,
+ * node-rdkafka) default to `consistent_random` (CRC32) and put the same key
+ * elsewhere: give them `partitioner=murmur2_random` (kcat: `-X
+ * partitioner=murmur2_random`) to share a topic with these producers and keep
+ * one key's messages in order.
  */
+export const PARTITIONER = Partitioners.DefaultPartitioner;
+
+/** A producer that never creates topics by accident, with {@linkcode PARTITIONER}. */
 export function newProducer(kafka: Kafka): Producer {
   return kafka.producer({
     allowAutoTopicCreation: false,
-    createPartitioner: Partitioners.DefaultPartitioner,
+    createPartitioner: PARTITIONER,
   });
 }
 

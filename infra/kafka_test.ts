@@ -4,7 +4,7 @@
  * exercises rely on are proved here once, including a manual commit.
  */
 import assert from "node:assert/strict";
-import { newProducer } from "./kafka.ts";
+import { newProducer, PARTITIONER } from "./kafka.ts";
 import { requireService, testKafka, uniqueName, withTopics } from "./testing.ts";
 
 /** Reads from `topic` with a manual-commit consumer until `count` messages, committing each. */
@@ -58,4 +58,63 @@ Deno.test("kafkajs produces, joins a group and commits manually on the Kafka 4 b
     // A new member of the same group starts at the committed offset.
     assert.deepEqual(await consumeAndCommit(topic, groupId, 3), ["m2", "m3", "m4"]);
   });
+});
+
+Deno.test("PARTITIONER puts a key in the partition the Java client picks for it", async () => {
+  // The Java producer's own code (kafka-clients, from the jars `make services` installed).
+  const cp = await new Deno.Command(new URL("./services.sh", import.meta.url).pathname, {
+    args: ["kafka-classpath"],
+  }).output();
+  assert.ok(cp.success, new TextDecoder().decode(cp.stderr));
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.writeTextFile(
+      `${dir}/Partitions.java`,
+      `import org.apache.kafka.clients.producer.internals.BuiltInPartitioner;
+public class Partitions {
+  public static void main(String[] args) throws Exception {
+    var in = new java.io.BufferedReader(new java.io.InputStreamReader(System.in, "UTF-8"));
+    for (String key; (key = in.readLine()) != null;) {
+      var bytes = key.getBytes("UTF-8");
+      System.out.println(BuiltInPartitioner.partitionForKey(bytes, 3) + " " + BuiltInPartitioner.partitionForKey(bytes, 7));
+    }
+  }
+}
+`,
+    );
+    const keys = Array.from({ length: 500 }, (_, i) => `c-${i}-${"₹é𝄞".slice(0, i % 4)}`);
+    const java = new Deno.Command("java", {
+      args: ["-cp", new TextDecoder().decode(cp.stdout).trim(), `${dir}/Partitions.java`],
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    const writer = java.stdin.getWriter();
+    await writer.write(new TextEncoder().encode(keys.join("\n") + "\n"));
+    await writer.close();
+    const out = await java.output();
+    assert.ok(out.success, new TextDecoder().decode(out.stderr));
+    const expected = new TextDecoder().decode(out.stdout).trim().split("\n");
+
+    const partitioner = PARTITIONER();
+    const metadata = (n: number) =>
+      Array.from(
+        { length: n },
+        (_, partitionId) => ({
+          partitionId,
+          partitionErrorCode: 0,
+          leader: 1,
+          replicas: [1],
+          isr: [1],
+        }),
+      );
+    const ours = keys.map((key) =>
+      [3, 7].map((n) =>
+        partitioner({ topic: "t", partitionMetadata: metadata(n), message: { key, value: null } })
+      ).join(" ")
+    );
+    assert.deepEqual(ours, expected);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
