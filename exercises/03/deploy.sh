@@ -7,7 +7,8 @@
 # Usage: exercises/03/deploy.sh     (from anywhere; needs the AWS CLI v2 with
 #                                    credentials for the account, and Docker)
 #
-# Makes, unless they exist: the upload bucket, and the table (on-demand
+# Checks every setting and that Docker is there, then makes, unless they
+# exist: the upload bucket, and the table (on-demand
 # capacity, partition key `object`, a string: s3://<bucket>/<key>). Then
 # infra/lambda/deploy.sh builds and pushes the image, puts the role and its
 # policy (exercises/03/iam-policy.json: read the upload bucket's objects, put
@@ -65,7 +66,25 @@ export UPLOAD_BUCKET=${UPLOAD_BUCKET:-csv-uploads-$AWS_ACCOUNT_ID-$AWS_REGION}
 export ROWS_TABLE=${ROWS_TABLE:-csv-row-counts}
 export FUNCTION_NAME=${FUNCTION_NAME:-drills-ex03-csv-row-counter}
 CSV_HEADER=${CSV_HEADER:-true}
+
+# Every setting and tool is checked before anything is made: a bad value stops
+# the deploy with nothing half-made in AWS.
 case $CSV_HEADER in true | false) ;; *) die "CSV_HEADER is true or false, not '$CSV_HEADER'" ;; esac
+[[ $ROWS_TABLE =~ ^[A-Za-z0-9_.-]{3,255}$ ]] ||
+  die "ROWS_TABLE '$ROWS_TABLE' is not a DynamoDB table name (3-255 of A-Z a-z 0-9 _ . -)"
+export DOCKERFILE=exercises/03/Dockerfile POLICY_FILE=exercises/03/iam-policy.json
+export TRIGGER_BUCKET=$UPLOAD_BUCKET TRIGGER_SUFFIXES=.csv
+export MEMORY_MB=${MEMORY_MB:-512} TIMEOUT_SECONDS=${TIMEOUT_SECONDS:-60}
+# The function's env: the real endpoints (virtual-hosted S3), the table, the
+# CSV dialect. Lambda itself sets the region and the credentials.
+FUNCTION_ENV=(
+  "S3_ENDPOINT=https://s3.$AWS_REGION.amazonaws.com"
+  S3_FORCE_PATH_STYLE=false
+  "DYNAMODB_ENDPOINT=https://dynamodb.$AWS_REGION.amazonaws.com"
+  "ROWS_TABLE=$ROWS_TABLE"
+  "CSV_HEADER=$CSV_HEADER"
+)
+"$DEPLOY" check "${FUNCTION_ENV[@]}"
 
 "$DEPLOY" bucket "$UPLOAD_BUCKET"
 
@@ -80,17 +99,4 @@ else
   printf 'table %s: created\n' "$ROWS_TABLE" >&2
 fi
 
-# The function's env: the real endpoints (virtual-hosted S3), the table, the
-# CSV dialect. Lambda itself sets the region and the credentials.
-DOCKERFILE=exercises/03/Dockerfile \
-  POLICY_FILE=exercises/03/iam-policy.json \
-  TRIGGER_BUCKET=$UPLOAD_BUCKET \
-  TRIGGER_SUFFIX=.csv \
-  MEMORY_MB=${MEMORY_MB:-512} \
-  TIMEOUT_SECONDS=${TIMEOUT_SECONDS:-60} \
-  "$DEPLOY" function \
-  "S3_ENDPOINT=https://s3.$AWS_REGION.amazonaws.com" \
-  S3_FORCE_PATH_STYLE=false \
-  "DYNAMODB_ENDPOINT=https://dynamodb.$AWS_REGION.amazonaws.com" \
-  "ROWS_TABLE=$ROWS_TABLE" \
-  "CSV_HEADER=$CSV_HEADER"
+"$DEPLOY" function "${FUNCTION_ENV[@]}"

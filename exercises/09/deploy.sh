@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Exercise 09 in AWS: the order summariser as a Lambda function (container
-# image with Polars, exercises/09/Dockerfile) that every .json upload to the
-# source bucket invokes, writing its summary to the output bucket. It cannot
+# image with Polars, exercises/09/Dockerfile) that every .json, .ndjson or
+# .jsonl upload to the source bucket invokes, writing its summary to the output bucket. It cannot
 # be tried without an AWS account: read it, and infra/lambda/deploy.sh,
 # before you run it.
 #
@@ -13,12 +13,14 @@
 # an upload that invokes it again, and again: a loop that runs up a bill. This
 # script refuses to deploy when they are the same.
 #
-# Makes both buckets unless they exist. Then infra/lambda/deploy.sh builds and
+# Checks every setting and that Docker is there, then makes both buckets
+# unless they exist. Then infra/lambda/deploy.sh builds and
 # pushes the image, puts the role and its policy
 # (exercises/09/iam-policy.json: read the source bucket's objects, write to
 # the output bucket under OUTPUT_PREFIX only, write the function's own log,
 # send to its failed queue), creates or updates the function, connects the
-# source bucket's .json uploads to it, and makes the SQS queue that keeps each
+# source bucket's .json, .ndjson and .jsonl uploads to it (one notification
+# each), and makes the SQS queue that keeps each
 # upload's event that still fails after the retries. Run it again after a
 # change: it updates in place.
 #
@@ -47,6 +49,10 @@
 #     --max-number-of-messages 10 --wait-time-seconds 5
 #
 # S3's suffix filter is case-sensitive: orders.JSON does not invoke the function.
+# The policy allows s3:ListBucket on the source bucket: without it S3 answers
+# a key deleted before the function reads it with AccessDenied, not NoSuchKey,
+# and the event would fail three times and end up in the failed queue instead
+# of being skipped with a log line.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -80,19 +86,22 @@ fi
 if [ -n "$OUTPUT_PREFIX" ] && ! [[ $OUTPUT_PREFIX =~ ^([A-Za-z0-9_.-]*[A-Za-z0-9_-][A-Za-z0-9_.-]*/)+$ ]]; then
   die "OUTPUT_PREFIX is \"\" or segments of A-Z a-z 0-9 _ . - each ending in /, not '$OUTPUT_PREFIX'"
 fi
+export DOCKERFILE=exercises/09/Dockerfile POLICY_FILE=exercises/09/iam-policy.json
+# Every ending the handler reads: one notification each (S3 takes one suffix
+# per filter; these three do not overlap: none ends with another).
+export TRIGGER_BUCKET=$SOURCE_BUCKET TRIGGER_SUFFIXES=".json .ndjson .jsonl"
+export MEMORY_MB=${MEMORY_MB:-1024} TIMEOUT_SECONDS=${TIMEOUT_SECONDS:-60}
+# The function's env: the real S3 endpoint (virtual-hosted), where summaries
+# go. Lambda itself sets the region and the credentials.
+FUNCTION_ENV=(
+  "S3_ENDPOINT=https://s3.$AWS_REGION.amazonaws.com"
+  S3_FORCE_PATH_STYLE=false
+  "OUTPUT_BUCKET=$OUTPUT_BUCKET"
+  "OUTPUT_PREFIX=$OUTPUT_PREFIX"
+)
+# Every setting (the buckets' names too) and tool, before anything is made.
+"$DEPLOY" check "${FUNCTION_ENV[@]}"
 
 "$DEPLOY" bucket "$SOURCE_BUCKET" "$OUTPUT_BUCKET"
 
-# The function's env: the real S3 endpoint (virtual-hosted), where summaries
-# go. Lambda itself sets the region and the credentials.
-DOCKERFILE=exercises/09/Dockerfile \
-  POLICY_FILE=exercises/09/iam-policy.json \
-  TRIGGER_BUCKET=$SOURCE_BUCKET \
-  TRIGGER_SUFFIX=.json \
-  MEMORY_MB=${MEMORY_MB:-1024} \
-  TIMEOUT_SECONDS=${TIMEOUT_SECONDS:-60} \
-  "$DEPLOY" function \
-  "S3_ENDPOINT=https://s3.$AWS_REGION.amazonaws.com" \
-  S3_FORCE_PATH_STYLE=false \
-  "OUTPUT_BUCKET=$OUTPUT_BUCKET" \
-  "OUTPUT_PREFIX=$OUTPUT_PREFIX"
+"$DEPLOY" function "${FUNCTION_ENV[@]}"

@@ -4,9 +4,15 @@
 # be tried without an AWS account, so read it before you run it.
 #
 # Usage: infra/lambda/deploy.sh account                    print the region and the account id
+#        infra/lambda/deploy.sh check [NAME=VALUE...]      check every setting and tool `function`
+#                                                          needs, making nothing
 #        infra/lambda/deploy.sh bucket NAME...             create each S3 bucket unless it exists
+#                                                          (every name checked before the first)
 #        infra/lambda/deploy.sh function [NAME=VALUE...]   build, push and deploy the function;
 #                                                          each NAME=VALUE is one of its env vars
+#
+# exercises/NN/deploy.sh runs `check` before it makes its buckets or table, so
+# a bad setting or a missing tool stops it before anything exists in AWS.
 #
 # Needs the AWS CLI v2 (credentials for the account, e.g. AWS_PROFILE) and
 # Docker with buildx, from the repo root or anywhere. Every step can be run
@@ -25,8 +31,12 @@
 #      configuration updated, waiting until Lambda has applied each.
 #   4. The trigger: S3 may invoke the function (for this bucket, in this
 #      account only), and the bucket sends ObjectCreated events for keys
-#      ending in TRIGGER_SUFFIX to it. This REPLACES the bucket's whole
-#      notification configuration: give the function a bucket of its own.
+#      ending in any of TRIGGER_SUFFIXES to it: one notification per suffix,
+#      as a filter holds one suffix. S3 refuses two notifications for the same
+#      event type whose suffixes overlap (one ends with the other, as .json
+#      and backup.json), so such a list stops the deploy here first. This
+#      REPLACES the bucket's whole notification configuration: give the
+#      function a bucket of its own.
 #   5. S3 invokes asynchronously: a failed invocation is retried MAX_RETRIES
 #      times, within 6 h of the event (the default, stated). Then it is not
 #      dropped: Lambda sends its record to the SQS queue FAILED_QUEUE (made if
@@ -47,7 +57,8 @@
 #   DOCKERFILE       required; the image's Dockerfile, relative to the repo root
 #   POLICY_FILE      required; the role's inline policy, relative to the repo root
 #   TRIGGER_BUCKET   required; the bucket whose new objects invoke the function
-#   TRIGGER_SUFFIX   "" (every key); else only keys ending so (case-sensitive)
+#   TRIGGER_SUFFIXES "" (every key); else space-separated key endings (case-sensitive),
+#                    e.g. ".json .ndjson .jsonl"
 #   AWS_REGION       AWS_DEFAULT_REGION, else the region of the CLI's profile
 #   AWS_ACCOUNT_ID   the account of the credentials (aws sts get-caller-identity)
 #   ARCHITECTURE     x86_64 (image built for linux/amd64), or arm64 (linux/arm64)
@@ -188,20 +199,46 @@ environment_json() {
   printf '{"Variables":{%s}}' "$vars"
 }
 
-deploy_function() {
-  local name=${FUNCTION_NAME:-} dockerfile=${DOCKERFILE:-} policy_file=${POLICY_FILE:-}
-  local bucket=${TRIGGER_BUCKET:-} suffix=${TRIGGER_SUFFIX:-}
+# notification ID FUNCTION_ARN SUFFIX: one LambdaFunctionConfiguration of S3,
+# for keys ending in SUFFIX ("": every key).
+notification() {
+  local filter=""
+  [ -z "$3" ] ||
+    filter=",\"Filter\":{\"Key\":{\"FilterRules\":[{\"Name\":\"suffix\",\"Value\":\"$3\"}]}}"
+  printf '{"Id":"%s","LambdaFunctionArn":"%s","Events":["s3:ObjectCreated:*"]%s}' "$1" "$2" "$filter"
+}
+
+# check_suffixes SUFFIX...: each usable in a filter, none repeated or the end of another.
+check_suffixes() {
+  local a b
+  for a in "$@"; do
+    json_safe TRIGGER_SUFFIXES "$a"
+    for b in "$@"; do
+      [ "$a" != "$b" ] || continue
+      [[ $a != *"$b" ]] || die "TRIGGER_SUFFIXES '$a' ends with '$b': S3 refuses overlapping suffixes"
+    done
+  done
+  [ "$(printf '%s\n' "$@" | sort | uniq -d)" = "" ] || die "TRIGGER_SUFFIXES repeats a suffix: '$*'"
+}
+
+# check_function NAME=VALUE...: every setting of `function`, its tools and
+# files, the policy and the environment, into the globals deploy_function
+# uses. Nothing is made; dies naming the first bad one.
+check_function() {
+  name=${FUNCTION_NAME:-} dockerfile=${DOCKERFILE:-} policy_file=${POLICY_FILE:-}
+  bucket=${TRIGGER_BUCKET:-}
+  read -r -a suffixes <<<"${TRIGGER_SUFFIXES:-}"
   [ -n "$name" ] || die "set FUNCTION_NAME"
   [[ $name =~ ^[A-Za-z0-9_-]{1,64}$ ]] || die "FUNCTION_NAME '$name' is not a Lambda function name"
   [ -n "$dockerfile" ] || die "set DOCKERFILE (e.g. exercises/03/Dockerfile)"
   [ -n "$policy_file" ] || die "set POLICY_FILE (e.g. exercises/03/iam-policy.json)"
   [ -n "$bucket" ] || die "set TRIGGER_BUCKET"
   check_bucket_name "$bucket"
-  json_safe TRIGGER_SUFFIX "$suffix"
-  local arch=${ARCHITECTURE:-x86_64} memory=${MEMORY_MB:-512} timeout=${TIMEOUT_SECONDS:-60}
-  local retries=${MAX_RETRIES:-2} repo=${ECR_REPOSITORY:-$name} role=${ROLE_NAME:-$name-role}
-  local tag=${IMAGE_TAG:-$(date -u +%Y%m%d-%H%M%S)} platform
-  local queue=${FAILED_QUEUE:-$name-failed}
+  check_suffixes "${suffixes[@]}"
+  arch=${ARCHITECTURE:-x86_64} memory=${MEMORY_MB:-512} timeout=${TIMEOUT_SECONDS:-60}
+  retries=${MAX_RETRIES:-2} repo=${ECR_REPOSITORY:-$name} role=${ROLE_NAME:-$name-role}
+  tag=${IMAGE_TAG:-$(date -u +%Y%m%d-%H%M%S)}
+  queue=${FAILED_QUEUE:-$name-failed}
   case $arch in
   x86_64) platform=linux/amd64 ;;
   arm64) platform=linux/arm64 ;;
@@ -210,6 +247,10 @@ deploy_function() {
   check_int MEMORY_MB "$memory" 128 10240
   check_int TIMEOUT_SECONDS "$timeout" 1 900
   check_int MAX_RETRIES "$retries" 0 2
+  [[ $repo =~ ^[a-z0-9]([a-z0-9._/-]{0,254})$ ]] ||
+    die "ECR_REPOSITORY '$repo' (default: FUNCTION_NAME) is not an ECR repository name (a-z 0-9 . _ - /)"
+  [[ $role =~ ^[A-Za-z0-9+=,.@_-]{1,64}$ ]] || die "ROLE_NAME '$role' is not an IAM role name"
+  [[ $tag =~ ^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$ ]] || die "IMAGE_TAG '$tag' is not a Docker tag"
   # A standard queue: Lambda's on-failure destination takes no FIFO queue.
   [[ $queue =~ ^[A-Za-z0-9_-]{1,80}$ ]] ||
     die "FAILED_QUEUE '$queue' is not an SQS standard queue name (1-80 of A-Z a-z 0-9 _ -)"
@@ -221,9 +262,14 @@ deploy_function() {
   # Known before the queue is made (step 5): the policy lets the role send to it.
   export FAILED_QUEUE_ARN="arn:aws:sqs:$AWS_REGION:$AWS_ACCOUNT_ID:$queue"
   # Both before anything is built: a missing placeholder or a bad value stops here.
-  local policy environment
   policy=$(render_policy "$policy_file")
   environment=$(environment_json "$@")
+}
+
+deploy_function() {
+  local name dockerfile policy_file bucket suffixes arch memory timeout retries repo role tag
+  local queue platform policy environment
+  check_function "$@"
 
   # 1. The image, in ECR.
   local registry="$AWS_ACCOUNT_ID.dkr.ecr.$AWS_REGION.amazonaws.com" digest image
@@ -283,15 +329,19 @@ deploy_function() {
     --source-arn "arn:aws:s3:::$bucket" --source-account "$AWS_ACCOUNT_ID" 2>&1); then
     grep -q 'already exists' <<<"$out" || die "aws lambda add-permission failed: $out"
   fi
-  local filter=""
-  [ -z "$suffix" ] ||
-    filter=",\"Filter\":{\"Key\":{\"FilterRules\":[{\"Name\":\"suffix\",\"Value\":\"$suffix\"}]}}"
+  # One notification per suffix (a filter has one); no suffix: every key.
+  local configurations="" suffix
+  if [ ${#suffixes[@]} -eq 0 ]; then
+    configurations=$(notification "$name" "$function_arn" "")
+  fi
+  for suffix in "${suffixes[@]}"; do
+    configurations+="${configurations:+,}$(notification "$name$suffix" "$function_arn" "$suffix")"
+  done
   # S3 checks that it may invoke the function, which can lag add-permission.
   retry_on 'Unable to validate' aws s3api put-bucket-notification-configuration \
     --bucket "$bucket" --notification-configuration \
-    "{\"LambdaFunctionConfigurations\":[{\"Id\":\"$name\",\"LambdaFunctionArn\":\"$function_arn\",\"Events\":[\"s3:ObjectCreated:*\"]$filter}]}" \
-    >/dev/null
-  say "trigger: s3://$bucket/*${suffix} (ObjectCreated) -> $name"
+    "{\"LambdaFunctionConfigurations\":[$configurations]}" >/dev/null
+  say "trigger: s3://$bucket/ keys ending in ${suffixes[*]:-anything} (ObjectCreated) -> $name"
 
   # 5. The asynchronous invocations S3 makes: retried, then what still fails is kept.
   local queue_url queue_arn retention=1209600
@@ -330,14 +380,21 @@ main() {
     resolve_account
     printf '%s %s\n' "$AWS_REGION" "$AWS_ACCOUNT_ID"
     ;;
+  check)
+    local name dockerfile policy_file bucket suffixes arch memory timeout retries repo role tag
+    local queue platform policy environment
+    check_function "$@"
+    say "settings and tools: checked"
+    ;;
   bucket)
     [ $# -gt 0 ] || die "usage: infra/lambda/deploy.sh bucket NAME..."
-    resolve_account
     local bucket
+    for bucket in "$@"; do check_bucket_name "$bucket"; done
+    resolve_account
     for bucket in "$@"; do ensure_bucket "$bucket"; done
     ;;
   function) deploy_function "$@" ;;
-  *) die "usage: infra/lambda/deploy.sh account | bucket NAME... | function [NAME=VALUE...]" ;;
+  *) die "usage: infra/lambda/deploy.sh account | check [NAME=VALUE...] | bucket NAME... | function [NAME=VALUE...]" ;;
   esac
 }
 
