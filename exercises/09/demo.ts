@@ -39,7 +39,7 @@ const trigger = await startS3Trigger("exercises/09/handler.handler", {
   env: { OUTPUT_BUCKET: output },
   name: "summarise-orders",
   bucket: source,
-  suffix: ".json",
+  suffixes: [".json", ".ndjson", ".jsonl"],
   retryDelayMs: 200,
   failedFile,
   onDelivery: (d) =>

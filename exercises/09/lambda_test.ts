@@ -22,7 +22,7 @@ async function withTrigger(
   const trigger = await startS3Trigger(HANDLER, {
     env: { OUTPUT_BUCKET: output },
     bucket: source,
-    suffix: ".json",
+    suffixes: [".json", ".ndjson", ".jsonl"],
     retryDelayMs: 50,
     image: "exercises/09/Dockerfile",
     ...options,

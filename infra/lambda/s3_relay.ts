@@ -1,7 +1,7 @@
 /**
  * The local S3 trigger: receives the S3 server's event notifications
  * (versitygw's webhook), keeps the ones a Lambda S3 trigger would pass (one
- * bucket, event type, key suffix), rewrites each record into the shape AWS
+ * bucket, event type, key suffixes), rewrites each record into the shape AWS
  * sends (event name without "s3:", key URL-encoded, ETag without quotes),
  * and invokes the function with it, one event at a time (the emulator runs one
  * invocation at a time).
@@ -15,7 +15,7 @@
  *
  * ```sh
  * RELAY_FUNCTION_URL=http://127.0.0.1:9000/2015-03-31/functions/function/invocations \
- * RELAY_BUCKET=uploads RELAY_SUFFIX=.csv deno run -A infra/lambda/s3_relay.ts
+ * RELAY_BUCKET=uploads RELAY_SUFFIXES=".json .ndjson" deno run -A infra/lambda/s3_relay.ts
  * ```
  *
  * @module
@@ -43,8 +43,11 @@ export interface RelayOptions {
   bucket?: string;
   /** Event name prefix to pass. Default "ObjectCreated:". */
   eventPrefix?: string;
-  /** Key suffix to pass (case-sensitive, like S3's filter). Default: any. */
-  suffix?: string;
+  /**
+   * Key endings to pass, any of them (case-sensitive, like S3's filters: one
+   * notification per suffix). Default: any key.
+   */
+  suffixes?: string[];
   /** Retries after a failed invocation. Default 2, as Lambda. */
   retries?: number;
   /** Wait before retry n: `retryDelayMs × n`. Default 1000 (Lambda waits minutes). */
@@ -80,13 +83,15 @@ export interface S3Relay {
  */
 export function toAwsRecord(
   record: S3EventRecord,
-  filter: { bucket?: string; eventPrefix: string; suffix?: string },
+  filter: { bucket?: string; eventPrefix: string; suffixes?: string[] },
 ): S3EventRecord | null {
   const eventName = record.eventName.replace(/^s3:/, "");
   const { bucket, object } = record.s3;
   if (!eventName.startsWith(filter.eventPrefix)) return null;
   if (filter.bucket !== undefined && bucket.name !== filter.bucket) return null;
-  if (filter.suffix !== undefined && !object.key.endsWith(filter.suffix)) return null;
+  if (filter.suffixes?.length && !filter.suffixes.some((end) => object.key.endsWith(end))) {
+    return null;
+  }
   return {
     ...record,
     eventName,
@@ -190,7 +195,7 @@ export function startS3Relay(options: RelayOptions): S3Relay {
       const aws = toAwsRecord(record, {
         bucket: options.bucket,
         eventPrefix,
-        suffix: options.suffix,
+        suffixes: options.suffixes,
       });
       // deliver() handles its own failures; the catch keeps the queue going whatever happens.
       if (aws) {
@@ -236,7 +241,7 @@ if (import.meta.main) {
   const relay = startS3Relay({
     invoke: (event) => invokeUrl(functionUrl, event),
     bucket: env("RELAY_BUCKET"),
-    suffix: env("RELAY_SUFFIX"),
+    suffixes: env("RELAY_SUFFIXES")?.split(/\s+/),
     eventPrefix: env("RELAY_EVENT_PREFIX") ?? "ObjectCreated:",
     retries: int("RELAY_RETRIES", 2),
     retryDelayMs: int("RELAY_RETRY_DELAY_MS", 1000),

@@ -8,12 +8,12 @@ import { CreateBucketCommand, PutObjectCommand, S3Client } from "@aws-sdk/client
 import { awsConfig } from "../env.ts";
 import { uniqueName, until } from "../testing.ts";
 import { decodeS3Key, type S3Event } from "./s3_event.ts";
-import type { S3Relay } from "./s3_relay.ts";
+import { type S3Relay, toAwsRecord } from "./s3_relay.ts";
 import { startS3Trigger } from "./s3_trigger.ts";
 
 async function withTrigger(
   handler: string,
-  options: { suffix?: string; retryDelayMs?: number; failedFile?: string },
+  options: { suffixes?: string[]; retryDelayMs?: number; failedFile?: string },
   fn: (s3: S3Client, bucket: string, relay: S3Relay) => Promise<void>,
 ) {
   const bucket = uniqueName("relay-in");
@@ -31,7 +31,7 @@ async function withTrigger(
 Deno.test("startS3Relay() invokes the function with AWS-shaped events for its bucket only", async () => {
   await withTrigger(
     "infra/lambda/testdata/echo.echo",
-    { suffix: ".csv" },
+    { suffixes: [".csv"] },
     async (s3, bucket, relay) => {
       const other = uniqueName("relay-other");
       await s3.send(new CreateBucketCommand({ Bucket: other }));
@@ -117,4 +117,19 @@ Deno.test("startS3Relay() keeps delivering when the failure file cannot be writt
       ]]);
     },
   );
+});
+
+Deno.test("toAwsRecord() passes a key ending in any of the suffixes, as one S3 notification per suffix does", () => {
+  const record = (key: string) => ({
+    eventSource: "aws:s3",
+    eventName: "s3:ObjectCreated:Put",
+    s3: { bucket: { name: "in" }, object: { key, eTag: '"e1"' } },
+  });
+  const suffixes = [".json", ".ndjson", ".jsonl"];
+  const passed = ["a.json", "b.ndjson", "c.jsonl", "d.txt", "e.JSON", "f.json.gz", "g"]
+    .filter((key) => toAwsRecord(record(key), { eventPrefix: "ObjectCreated:", suffixes }));
+  assert.deepEqual(passed, ["a.json", "b.ndjson", "c.jsonl"]);
+  for (const none of [undefined, []]) {
+    assert.ok(toAwsRecord(record("d.txt"), { eventPrefix: "ObjectCreated:", suffixes: none }));
+  }
 });

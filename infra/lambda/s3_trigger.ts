@@ -16,7 +16,7 @@
  * ```
  * As a program, for trying a function by hand: the function's settings come
  * from your env (e.g. ROWS_TABLE), the trigger's from TRIGGER_BUCKET,
- * TRIGGER_SUFFIX, TRIGGER_S3_PORT (default 7071) and TRIGGER_FAILED_FILE
+ * TRIGGER_SUFFIXES (space-separated), TRIGGER_S3_PORT (default 7071) and TRIGGER_FAILED_FILE
  * (default `failed-events.jsonl`). Ctrl-C stops it.
  *
  * ```sh
@@ -45,7 +45,7 @@ export type TriggerOptions =
   & FunctionOptions
   & Pick<
     RelayOptions,
-    "bucket" | "suffix" | "retries" | "retryDelayMs" | "failedFile" | "onDelivery"
+    "bucket" | "suffixes" | "retries" | "retryDelayMs" | "failedFile" | "onDelivery"
   >
   & {
     /** The S3 server's port. Default 0: a free one. */
@@ -131,7 +131,7 @@ if (import.meta.main) {
   const failedFile = env("TRIGGER_FAILED_FILE") ?? "failed-events.jsonl";
   const trigger = await startS3Trigger(handler, {
     bucket: env("TRIGGER_BUCKET"),
-    suffix: env("TRIGGER_SUFFIX"),
+    suffixes: env("TRIGGER_SUFFIXES")?.split(/\s+/),
     failedFile,
     s3Port: port,
     onLog: (line) => console.error(`  ${line}`),
