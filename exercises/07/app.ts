@@ -7,17 +7,16 @@
  *   GET  /healthz       200 when Redis answers PING, else 503
  *
  * Every error is JSON, `{"error": "<message>"}`: 400 bad input, 404 unknown
- * id or route, 413 body over the limit, 415 not JSON, 503 Redis unavailable,
- * 500 anything else (details go to the log, never to the client).
+ * id or route, 413 body over the limit, 414 URI over 8192 bytes, 415 not
+ * JSON, 503 Redis unavailable, 500 anything else (details go to the log,
+ * never to the client).
  *
  * @module
  */
-import { Hono } from "hono";
-import { bodyLimit } from "hono/body-limit";
+import { type Context, Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
-import { validator } from "hono/validator";
 import type { Redis } from "ioredis";
-import { checkRecord, isRecordId, type StoredRecord } from "./record.ts";
+import { checkRecord, isRecordId, type NewRecord, shorten, type StoredRecord } from "./record.ts";
 import { isUnavailable, loadRecord, saveRecord } from "./store.ts";
 
 /** Options for {@linkcode createApp}. */
@@ -32,6 +31,13 @@ export interface AppOptions {
 
 // application/json, or a +json type such as application/merge-patch+json, as Hono's validator.
 const JSON_TYPE = /^application\/([\w.-]+\+)?json$/i;
+
+/**
+ * The longest request URI (path and query) the app answers, in bytes; longer
+ * is a 414. Deno's HTTP server itself refuses a request head (request line
+ * and headers) over about 64 KiB with an empty 400 before the app sees it.
+ */
+export const MAX_URI_BYTES = 8192;
 
 /**
  * The Hono app.
@@ -64,56 +70,35 @@ export function createApp(redis: Redis, options: AppOptions): Hono {
     }
   };
 
-  app.post(
-    "/records",
-    // Before anything reads the body: a declared Content-Length over the limit
-    // is refused unread; a chunked body is counted as it streams in.
-    bodyLimit({
-      maxSize: options.bodyLimit,
-      onError: () => {
-        throw new HTTPException(413, {
-          message: `Request body is larger than ${options.bodyLimit} bytes`,
-        });
-      },
-    }),
-    // Hono's validator skips the body (and validates {}) when the type is not
-    // JSON: without this check a form post would get "customer_id is missing".
-    async (c, next) => {
-      const type = c.req.header("Content-Type");
-      if (!type || !JSON_TYPE.test(type.split(";")[0].trim())) {
-        throw new HTTPException(415, {
-          message: `Content-Type must be application/json: got ${
-            type ? JSON.stringify(type.slice(0, 100)) : "none"
-          }`,
-        });
-      }
-      await next();
-    },
-    // Not JSON → 400 "Malformed JSON in request body" (from the validator).
-    validator("json", (value) => {
-      const checked = checkRecord(value);
-      if (!checked.ok) throw new HTTPException(400, { message: checked.reason });
-      return checked.record;
-    }),
-    async (c) => {
-      const record: StoredRecord = {
-        id: crypto.randomUUID(),
-        ...c.req.valid("json"),
-        created_at: new Date().toISOString(),
-      };
-      await withRedis(() => saveRecord(redis, prefix, record));
-      c.header("Location", `/records/${record.id}`);
-      return c.json(record, 201);
-    },
-  );
+  // Before routing: the URI is ASCII (percent-encoded), so its length is its size in bytes.
+  app.use(async (c, next) => {
+    const { pathname, search } = new URL(c.req.url);
+    const size = pathname.length + search.length;
+    if (size > MAX_URI_BYTES) {
+      throw new HTTPException(414, {
+        message: `Request URI is longer than ${MAX_URI_BYTES} bytes: got ${size}`,
+      });
+    }
+    await next();
+  });
+
+  app.post("/records", async (c) => {
+    const record: StoredRecord = {
+      id: crypto.randomUUID(),
+      ...await readRecord(c, options.bodyLimit),
+      created_at: new Date().toISOString(),
+    };
+    await withRedis(() => saveRecord(redis, prefix, record));
+    c.header("Location", `/records/${record.id}`);
+    return c.json(record, 201);
+  });
 
   app.get("/records/:id", async (c) => {
     const id = c.req.param("id");
     // Checked before Redis sees it: no key outside <prefix>:<uuid> can be read.
     if (!isRecordId(id)) {
-      const shown = id.length > 64 ? `${id.slice(0, 64)}…` : id;
       throw new HTTPException(400, {
-        message: `id must be a lowercase UUID: got ${JSON.stringify(shown)}`,
+        message: `id must be a lowercase UUID: got ${JSON.stringify(shorten(id, 64))}`,
       });
     }
     const stored = await withRedis(() => loadRecord(redis, prefix, id));
@@ -143,4 +128,63 @@ export function createApp(redis: Redis, options: AppOptions): Hono {
   });
 
   return app;
+}
+
+/**
+ * The body of `POST /records` as a checked record, or an HTTPException: 415
+ * unless it is declared as JSON, 413 over `limit` bytes, 400 when it is not
+ * UTF-8, not JSON, or not a record.
+ *
+ * Read here rather than with Hono's `bodyLimit` and `validator("json")`:
+ * `Request.json()` decodes invalid UTF-8 bytes as U+FFFD, so a record would
+ * be stored with characters the client never sent; and `bodyLimit` rebuilds
+ * the request around a chunked body with `new Request()`, which reads
+ * `request.signal` and makes Deno print its "request.signal aborts on
+ * successful responses (legacy behavior)" notice.
+ */
+async function readRecord(c: Context, limit: number): Promise<NewRecord> {
+  // Hono's validator skips the body (and validates {}) when the type is not
+  // JSON: without this check a form post would get "customer_id is missing".
+  const type = c.req.header("Content-Type");
+  if (!type || !JSON_TYPE.test(type.split(";")[0].trim())) {
+    throw new HTTPException(415, {
+      message: `Content-Type must be application/json: got ${
+        type ? JSON.stringify(type.slice(0, 100)) : "none"
+      }`,
+    });
+  }
+  const tooLarge = () =>
+    new HTTPException(413, { message: `Request body is larger than ${limit} bytes` });
+  // A declared length over the limit is refused unread; a chunked body is
+  // counted as it streams in, and dropped as soon as it is over.
+  if (Number(c.req.header("Content-Length") ?? 0) > limit) throw tooLarge();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of c.req.raw.body ?? []) {
+    size += chunk.byteLength;
+    if (size > limit) throw tooLarge();
+    chunks.push(chunk);
+  }
+  const bytes = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+
+  let text: string;
+  try {
+    text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  } catch {
+    throw new HTTPException(400, { message: "Request body is not valid UTF-8" });
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new HTTPException(400, { message: "Malformed JSON in request body" });
+  }
+  const checked = checkRecord(value);
+  if (!checked.ok) throw new HTTPException(400, { message: checked.reason });
+  return checked.record;
 }

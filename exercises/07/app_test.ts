@@ -117,6 +117,73 @@ Deno.test("POST /records answers 400 with the reason for a bad body, and stores 
   });
 });
 
+Deno.test("POST /records answers 400 for a body that is not valid UTF-8, and stores nothing", async () => {
+  await withApp(async (app, { redis, prefix }) => {
+    const utf8 = (text: string) => [...new TextEncoder().encode(text)];
+    const around = (bad: number[]) =>
+      new Uint8Array([...utf8('{"customer_id":"c-'), ...bad, ...utf8('","amount":1}')]);
+    const cases: [string, Uint8Array<ArrayBuffer>][] = [
+      ["a lone continuation byte", around([0x80])],
+      ["0xff", around([0xff])],
+      ["an overlong '/'", around([0xc0, 0xaf])],
+      ["an encoded surrogate", around([0xed, 0xa0, 0x80])],
+      ["a sequence cut short", around([0xe2, 0x82])],
+      ["above U+10FFFF", around([0xf4, 0x90, 0x80, 0x80])],
+      [
+        "cut short at the very end",
+        new Uint8Array([...utf8('{"customer_id":"c","amount":1}'), 0xe2]),
+      ],
+    ];
+    for (const [what, body] of cases) {
+      const res = await app.request("/records", {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body,
+      });
+      assert.equal(res.status, 400, what);
+      assert.deepEqual(await res.json(), { error: "Request body is not valid UTF-8" }, what);
+    }
+    assert.deepEqual(await keysUnder(redis, prefix), []);
+    // Real multi-byte characters are fine, and stored as sent.
+    const res = await app.request("/records", postJson({ customer_id: "c-é😀", amount: 1 }));
+    assert.equal(res.status, 201);
+    assert.equal((await res.json()).customer_id, "c-é😀");
+  });
+});
+
+Deno.test("POST /records counts customer_id in characters: 64 emoji fit", async () => {
+  await withApp(async (app) => {
+    const fits = await app.request(
+      "/records",
+      postJson({ customer_id: "😀".repeat(64), amount: 1 }),
+    );
+    assert.equal(fits.status, 201);
+    const over = await app.request(
+      "/records",
+      postJson({ customer_id: "😀".repeat(65), amount: 1 }),
+    );
+    assert.equal(over.status, 400);
+    assert.deepEqual(await over.json(), {
+      error: "customer_id must be at most 64 characters: got 65",
+    });
+  });
+});
+
+Deno.test("a request URI over 8192 bytes answers 414 in JSON", async () => {
+  await withApp(async (app) => {
+    for (const path of [`/records/${"a".repeat(8192)}`, `/healthz?${"q".repeat(8192)}`]) {
+      const res = await app.request(path);
+      assert.equal(res.status, 414, path.slice(0, 20));
+      assert.deepEqual(await res.json(), {
+        error: `Request URI is longer than 8192 bytes: got ${path.length}`,
+      });
+    }
+    // At the limit it is routed as usual: a bad id.
+    const res = await app.request(`/records/${"a".repeat(8192 - "/records/".length)}`);
+    assert.equal(res.status, 400);
+  });
+});
+
 Deno.test("POST /records answers 415 unless the body is declared as JSON", async () => {
   await withApp(async (app, { redis, prefix }) => {
     const body = JSON.stringify({ customer_id: "c-42", amount: 1 });

@@ -63,6 +63,23 @@ Deno.test("readConfig() rejects bad values, naming the variable and the value", 
   assert.throws(() => readConfig({ REDIS_URL: "http://127.0.0.1:6379" }), /'REDIS_URL'/);
 });
 
+Deno.test("readConfig() takes a REDIS_URL database only as /<digits>", () => {
+  for (
+    const url of ["redis://r:6379", "redis://r:6379/", "redis://r:6379/0", "redis://r:6379/15"]
+  ) {
+    assert.equal(readConfig({ REDIS_URL: url }).redisUrl, url);
+  }
+  // ioredis would read these with parseInt: database 0, 1, 2, 1, or a db parameter.
+  for (const db of ["abc", "-1", "1.5", "2/x", "01", "1e3", "%31", "?db=3", "/"]) {
+    const url = `redis://:s3cret@r:6379/${db}`;
+    assert.throws(() => readConfig({ REDIS_URL: url }), {
+      name: "TypeError",
+      message: `Cannot use 'REDIS_URL' as its database is not a whole number from 0 written as ` +
+        `redis://host:port/<db>: current value is "redis://:***@r:6379/${db}"`,
+    }, url);
+  }
+});
+
 Deno.test("readConfig() does not repeat a password from REDIS_URL in its message", () => {
   assert.throws(() => readConfig({ REDIS_URL: "redis//:s3cret@cache:6379" }), (err: Error) => {
     assert.doesNotMatch(err.message, /s3cret/);

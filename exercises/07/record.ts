@@ -14,13 +14,13 @@
 
 /** A record as the client sends it, after validation and defaults. */
 export interface NewRecord {
-  /** 1 to 64 characters. */
+  /** 1 to 64 characters (code points: an emoji is one). */
   customer_id: string;
   /** A finite number, 0 or more. */
   amount: number;
   /** Three capital letters (ISO 4217). Default `INR`. */
   currency: string;
-  /** Up to 10 strings of 1 to 32 characters. Default `[]`. */
+  /** Up to 10 strings of 1 to 32 characters (code points). Default `[]`. */
   tags: string[];
 }
 
@@ -40,14 +40,41 @@ const MAX_ID = 64;
 const MAX_TAGS = 10;
 const MAX_TAG = 32;
 
+/**
+ * The length of a string in characters (Unicode code points), the unit of
+ * every limit here: `"😀".length` is 2 (UTF-16 units), `characters("😀")` is 1.
+ *
+ * @example
+ * ```ts
+ * characters("c-42"); // 4
+ * characters("😀".repeat(40)); // 40 (.length says 80)
+ * ```
+ */
+export function characters(text: string): number {
+  let count = 0;
+  for (const _ of text) count++;
+  return count;
+}
+
+/**
+ * The first `max` characters of `text` and "…" when it is longer, cut
+ * between code points (never half of a surrogate pair), for messages.
+ *
+ * @example
+ * ```ts
+ * shorten("abcdef", 3); // "abc…"
+ * ```
+ */
+export function shorten(text: string, max: number): string {
+  const chars = [...text];
+  return chars.length > max ? `${chars.slice(0, max).join("")}…` : text;
+}
+
 /** `string "abc"`, `number 7`, `null`, `an array`…, for messages; long strings cut. */
 function describe(value: unknown): string {
   if (value === null) return "null";
   if (Array.isArray(value)) return "an array";
-  if (typeof value === "string") {
-    const shown = value.length > 40 ? `${value.slice(0, 40)}…` : value;
-    return `string ${JSON.stringify(shown)}`;
-  }
+  if (typeof value === "string") return `string ${JSON.stringify(shorten(value, 40))}`;
   if (typeof value === "object") return "an object";
   return `${typeof value} ${String(value)}`;
 }
@@ -73,8 +100,9 @@ export function checkRecord(value: unknown): Checked {
   // Object.keys sees an own "__proto__" key that JSON.parse created, too.
   const unknown = Object.keys(fields).find((name) => !FIELDS.includes(name));
   if (unknown !== undefined) {
-    const shown = unknown.length > 40 ? `${unknown.slice(0, 40)}…` : unknown;
-    return fail(`unknown field ${JSON.stringify(shown)}: a record has ${FIELDS.join(", ")}`);
+    return fail(
+      `unknown field ${JSON.stringify(shorten(unknown, 40))}: a record has ${FIELDS.join(", ")}`,
+    );
   }
 
   const { customer_id, amount, currency = "INR", tags = [] } = fields;
@@ -83,8 +111,10 @@ export function checkRecord(value: unknown): Checked {
     return fail(`customer_id must be a string: got ${describe(customer_id)}`);
   }
   if (customer_id.trim() === "") return fail("customer_id must not be empty");
-  if (customer_id.length > MAX_ID) {
-    return fail(`customer_id must be at most ${MAX_ID} characters: got ${customer_id.length}`);
+  if (characters(customer_id) > MAX_ID) {
+    return fail(
+      `customer_id must be at most ${MAX_ID} characters: got ${characters(customer_id)}`,
+    );
   }
 
   if (amount === undefined || amount === null) return fail("amount is missing");
@@ -102,7 +132,7 @@ export function checkRecord(value: unknown): Checked {
     return fail(`tags must have at most ${MAX_TAGS} items: got ${tags.length}`);
   }
   for (const [i, tag] of tags.entries()) {
-    if (typeof tag !== "string" || tag.trim() === "" || tag.length > MAX_TAG) {
+    if (typeof tag !== "string" || tag.trim() === "" || characters(tag) > MAX_TAG) {
       return fail(
         `tags[${i}] must be a non-empty string of at most ${MAX_TAG} characters: got ${
           describe(tag)

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { checkRecord, isRecordId } from "./record.ts";
+import { characters, checkRecord, isRecordId, shorten } from "./record.ts";
 
 const valid = { customer_id: "c-42", amount: 15999.5 };
 
@@ -87,6 +87,35 @@ Deno.test("checkRecord() rejects an amount that JSON.parse turned into Infinity"
 Deno.test("checkRecord() cuts long values in its messages", () => {
   const reason = reasonOf({ ...valid, amount: "x".repeat(10_000) });
   assert.equal(reason, `amount must be a number: got string "${"x".repeat(40)}…"`);
+});
+
+Deno.test("checkRecord() counts lengths in characters, not UTF-16 units", () => {
+  // An emoji is one character and two UTF-16 units: 40 of them are 40, not 80.
+  const emoji = "😀";
+  assert.equal(checkRecord({ ...valid, customer_id: emoji.repeat(64) }).ok, true);
+  assert.equal(
+    reasonOf({ ...valid, customer_id: emoji.repeat(65) }),
+    "customer_id must be at most 64 characters: got 65",
+  );
+  assert.equal(checkRecord({ ...valid, tags: [emoji.repeat(32), "é".repeat(32)] }).ok, true);
+  assert.match(
+    reasonOf({ ...valid, tags: [emoji.repeat(33)] }),
+    /^tags\[0\] must be .* 32 characters/,
+  );
+  // Cut in messages between characters, never inside a surrogate pair.
+  assert.equal(
+    reasonOf({ ...valid, amount: emoji.repeat(41) }),
+    `amount must be a number: got string "${emoji.repeat(40)}…"`,
+  );
+});
+
+Deno.test("characters() and shorten() count code points", () => {
+  assert.equal(characters(""), 0);
+  assert.equal(characters("c-42"), 4);
+  assert.equal(characters("😀".repeat(40)), 40);
+  assert.equal(shorten("abcdef", 3), "abc…");
+  assert.equal(shorten("😀😀😀", 2), "😀😀…");
+  assert.equal(shorten("abc", 3), "abc");
 });
 
 Deno.test("isRecordId() accepts only a lowercase UUID", () => {

@@ -5,8 +5,10 @@
  *
  * SIGINT/SIGTERM: stop taking requests (new ones get 503 and the connection
  * is closed), let the requests in flight finish (up to `SHUTDOWN_TIMEOUT_MS`),
- * close the listener, then Redis, exit 0. Exit 1 on a bad setting, or when
- * requests are still running at the timeout.
+ * close the listener, then Redis, exit 0. Exit 1, with one line naming the
+ * setting, on a bad setting, a `REDIS_URL` database Redis does not have, or
+ * an address it cannot listen on (`HOST` does not resolve, `PORT` in use);
+ * exit 1 too when requests are still running at the timeout.
  *
  * @example
  * ```sh
@@ -22,7 +24,7 @@ import { closeRedis, connectRedis } from "./store.ts";
 
 /**
  * Serves the API until SIGINT or SIGTERM, then shuts down gracefully and
- * exits the process.
+ * exits the process. Throws, with Redis closed, when it cannot start.
  */
 export async function serve(config: Config): Promise<void> {
   const redisAt = `REDIS_URL=${redactUrl(config.redisUrl)}`;
@@ -38,30 +40,39 @@ export async function serve(config: Config): Promise<void> {
   let inFlight = 0;
   let draining = false;
   let drained = () => {};
-  const server = Deno.serve({
-    hostname: config.host,
-    port: config.port,
-    onListen: ({ hostname, port }) => {
-      console.error(
-        `records-api: listening on http://${hostname}:${port}, Redis at ${redisAt}, ` +
-          `records under ${config.prefix}:*, body limit ${config.bodyLimit} bytes`,
-      );
-    },
-  }, async (request) => {
-    if (draining) {
-      return Response.json({ error: "Server is shutting down" }, {
-        status: 503,
-        headers: { Connection: "close" },
-      });
-    }
-    inFlight++;
-    try {
-      return await app.fetch(request);
-    } finally {
-      inFlight--;
-      if (draining && inFlight === 0) drained();
-    }
-  });
+  let server: Deno.HttpServer;
+  try {
+    server = Deno.serve({
+      hostname: config.host,
+      port: config.port,
+      onListen: ({ hostname, port }) => {
+        console.error(
+          `records-api: listening on http://${hostname}:${port}, Redis at ${redisAt}, ` +
+            `records under ${config.prefix}:*, body limit ${config.bodyLimit} bytes`,
+        );
+      },
+    }, async (request) => {
+      if (draining) {
+        return Response.json({ error: "Server is shutting down" }, {
+          status: 503,
+          headers: { Connection: "close" },
+        });
+      }
+      inFlight++;
+      try {
+        return await app.fetch(request);
+      } finally {
+        inFlight--;
+        if (draining && inFlight === 0) drained();
+      }
+    });
+  } catch (err) {
+    // Deno.serve throws at once: AddrInUse, a name that does not resolve, a bad address.
+    await closeRedis(redis);
+    throw new Error(
+      `Cannot listen on HOST=${config.host} PORT=${config.port}: ${(err as Error).message}`,
+    );
+  }
 
   let stopping = false;
   const stop = async (signal: Deno.Signal) => {
@@ -97,12 +108,10 @@ export async function serve(config: Config): Promise<void> {
 }
 
 if (import.meta.main) {
-  let config: Config;
   try {
-    config = readConfig();
+    await serve(readConfig());
   } catch (err) {
     console.error(`records-api: ${(err as Error).message}`);
     Deno.exit(1);
   }
-  await serve(config);
 }

@@ -5,6 +5,7 @@
  * @module
  */
 import { Redis, ReplyError } from "ioredis";
+import { redactUrl } from "./config.ts";
 import type { StoredRecord } from "./record.ts";
 
 /** Options for {@linkcode connectRedis}. */
@@ -22,7 +23,9 @@ export interface ConnectOptions {
  * every 2 s) so the API recovers by itself when Redis is back.
  *
  * Resolves after the first connection attempt, whether it worked or not:
- * `redis.status === "ready"` tells which. It never throws for Redis being down.
+ * `redis.status === "ready"` tells which. It never throws for Redis being
+ * down; it throws a RangeError naming `REDIS_URL` when Redis answers that
+ * it has no such database (`redis://…/99`, `ERR DB index is out of range`).
  *
  * @example
  * ```ts
@@ -50,7 +53,23 @@ export async function connectRedis(url: string, options: ConnectOptions = {}): P
     down = true;
     log(`records-api: Redis is unavailable: ${why}`);
   };
-  redis.on("error", (err: Error) => lost(err.message));
+  // A SELECT of a database the server does not have is only an "error"
+  // event: ioredis goes on to "ready" on database 0, and the API would write
+  // there (and call itself healthy). At start that is a bad REDIS_URL
+  // (thrown below); on a later reconnection (Redis replaced by one with fewer
+  // databases) the client stops for good, and the API answers 503.
+  let badDb: Error | undefined;
+  let started = false;
+  redis.on("error", (err: Error) => {
+    if (!/DB index is out of range/.test(err.message)) return lost(err.message);
+    badDb = err;
+    if (!started) return;
+    log(
+      `records-api: Redis at REDIS_URL=${redactUrl(url)} has no database ${redis.options.db} ` +
+        `(${err.message}): answering 503 until restarted with a database it has`,
+    );
+    redis.disconnect();
+  });
   // A server that goes away closes the socket without an error event.
   redis.on("reconnecting", () => lost("connection lost, reconnecting"));
   redis.on("ready", () => {
@@ -62,6 +81,14 @@ export async function connectRedis(url: string, options: ConnectOptions = {}): P
     await redis.connect();
   } catch {
     // Logged by the error listener; the client keeps retrying.
+  }
+  started = true;
+  if (badDb) {
+    await closeRedis(redis);
+    throw new RangeError(
+      `Cannot use 'REDIS_URL' as Redis has no database ${redis.options.db} (${badDb.message}): ` +
+        `current value is "${redactUrl(url)}"`,
+    );
   }
   return redis;
 }

@@ -115,6 +115,57 @@ Deno.test("a Redis that stops answering is a 503 after REDIS_TIMEOUT_MS, not a h
   }
 });
 
+Deno.test("connectRedis() refuses a database the server does not have", async () => {
+  const own = await startRedisServer({ args: ["--databases", "4"] });
+  try {
+    await assert.rejects(connectRedis(`${own.url}/4`, { log: () => {} }), {
+      name: "RangeError",
+      message: `Cannot use 'REDIS_URL' as Redis has no database 4 ` +
+        `(ERR DB index is out of range): current value is "${own.url}/4"`,
+    });
+    const redis = await connectRedis(`${own.url}/3`, { log: () => {} });
+    await closeRedis(redis);
+  } finally {
+    await own.kill();
+  }
+});
+
+Deno.test("the API answers 503 when its Redis comes back without its database", async () => {
+  const own = await startRedisServer({ args: ["--databases", "2"] });
+  const logged: string[] = [];
+  await own.kill();
+  const redis = await connectRedis(`${own.url}/3`, { timeoutMs: 500, log: (l) => logged.push(l) });
+  try {
+    const app = createApp(redis, { prefix: "records", bodyLimit: 1024, log: () => {} });
+    await own.restart();
+    const deadline = Date.now() + 5000;
+    while (!logged.some((l) => l.includes("has no database 3"))) {
+      assert.ok(Date.now() < deadline, `no line about database 3 within 5 s: ${logged.join("\n")}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.equal(
+      logged.at(-1),
+      `records-api: Redis at REDIS_URL=${own.url}/3 has no database 3 ` +
+        "(ERR DB index is out of range): answering 503 until restarted with a database it has",
+    );
+    for (const [path, init] of [["/records", postJson(record)], ["/healthz"]] as const) {
+      const { status, body } = await timed(app, path, init);
+      assert.equal(status, 503, path);
+      assert.deepEqual(body, unavailable);
+    }
+    // Nothing was written to database 0 instead.
+    const plain = await connectRedis(own.url, { log: () => {} });
+    try {
+      assert.equal(await plain.dbsize(), 0);
+    } finally {
+      await closeRedis(plain);
+    }
+  } finally {
+    await closeRedis(redis);
+    await own.kill();
+  }
+});
+
 Deno.test("isUnavailable() tells a missing answer from an answer that is an error", async () => {
   assert.equal(isUnavailable(new Error("Command timed out")), true);
   assert.equal(isUnavailable(new Error("Connection is closed.")), true);
