@@ -49,7 +49,12 @@ export function openQueue(
   };
 }
 
-/** Adds a job per symbol (one after another when `sequential`) and waits for all. */
+/**
+ * Adds a job per symbol (one after another when `sequential`) and waits for
+ * all. One pair of listeners on the queue's events serves every job: a
+ * `waitUntilFinished()` per job would add two listeners each, and Node's
+ * emitter warns past 10 (MaxListenersExceededWarning).
+ */
 export async function enqueue(
   config: Config,
   symbols: string[],
@@ -59,16 +64,28 @@ export async function enqueue(
   // BullMQ does not close a connection it was given: closed below.
   const eventsConnection = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
   const events = new QueueEvents(config.queue, { connection: eventsConnection });
+  const finished = new Set<string>();
+  const waiters = new Map<string, () => void>();
+  const onFinished = ({ jobId }: { jobId: string }) => {
+    finished.add(jobId);
+    waiters.get(jobId)?.();
+  };
+  // "failed" is sent once, when the job fails for good: a retried attempt sends "delayed".
+  events.on("completed", onFinished);
+  events.on("failed", onFinished);
   const finish = async (job: Job<QuoteJob, Quote>): Promise<Outcome> => {
-    try {
-      await job.waitUntilFinished(events);
-    } catch {
-      // The job failed for good: its reason is read below.
+    const id = job.id!;
+    const ended = new Promise<void>((resolve) => waiters.set(id, resolve));
+    // It may have ended before this waiter existed: its event came already, or its state says so.
+    if (!finished.has(id)) {
+      const state = await job.getState();
+      if (state !== "completed" && state !== "failed") await ended;
     }
-    const done = (await queue.getJob(job.id!))!;
+    waiters.delete(id);
+    const done = (await queue.getJob(id))!;
     const failed = await done.isFailed();
     return {
-      job: done.id!,
+      job: id,
       symbol: done.data.symbol,
       state: failed ? "failed" : "completed",
       attempts: done.attemptsMade,
@@ -84,8 +101,8 @@ export async function enqueue(
       }
       return outcomes;
     }
-    const jobs = await Promise.all(
-      symbols.map((symbol) => queue.add("quote", { symbol }, jobOptions(config))),
+    const jobs = await queue.addBulk(
+      symbols.map((symbol) => ({ name: "quote", data: { symbol }, opts: jobOptions(config) })),
     );
     return await Promise.all(jobs.map(finish));
   } finally {

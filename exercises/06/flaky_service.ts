@@ -12,6 +12,7 @@
  * @module
  */
 import { seeded } from "./backoff.ts";
+import { readFlakyConfig } from "./config.ts";
 
 /** Symbols the service knows, with a fixed price in paise. */
 export const PRICES: Record<string, number> = {
@@ -32,6 +33,8 @@ export interface FlakyOptions {
   port?: number;
   /** Address to listen on. Default `127.0.0.1` (a container needs `0.0.0.0`). */
   hostname?: string;
+  /** How long each answer takes, as a real upstream's latency. Default 0. */
+  latencyMs?: number;
 }
 
 /** A running flaky service. */
@@ -39,6 +42,8 @@ export interface FlakyService {
   url: string;
   /** Every request, in order, with its outcome. */
   calls: { symbol: string; status: number; at: number }[];
+  /** The most requests it was answering at the same time. */
+  readonly maxInFlight: number;
   close(): Promise<void>;
 }
 
@@ -49,10 +54,23 @@ export function startFlakyService(options: FlakyOptions = {}): FlakyService {
     seed = Math.floor(Math.random() * 2 ** 32),
     port = 0,
     hostname = "127.0.0.1",
+    latencyMs = 0,
   } = options;
   const random = seeded(seed);
   const calls: FlakyService["calls"] = [];
-  const server = Deno.serve({ hostname, port, onListen: () => {} }, (req) => {
+  let inFlight = 0;
+  let maxInFlight = 0;
+  const server = Deno.serve({ hostname, port, onListen: () => {} }, async (req) => {
+    inFlight++;
+    maxInFlight = Math.max(maxInFlight, inFlight);
+    try {
+      if (latencyMs > 0) await new Promise((r) => setTimeout(r, latencyMs));
+      return answer(req);
+    } finally {
+      inFlight--;
+    }
+  });
+  const answer = (req: Request): Response => {
     const match = new URLPattern({ pathname: "/quotes/:symbol" }).exec(req.url);
     if (req.method !== "GET" || !match) {
       return Response.json({ error: "not found" }, { status: 404 });
@@ -68,33 +86,30 @@ export function startFlakyService(options: FlakyOptions = {}): FlakyService {
     }
     calls.push({ symbol, status: response.status, at: Date.now() });
     return response;
-  });
+  };
   return {
     url: `http://${hostname}:${server.addr.port}`,
     calls,
+    get maxInFlight() {
+      return maxInFlight;
+    },
     close: () => server.shutdown(),
   };
 }
 
 if (import.meta.main) {
-  const port = Number(Deno.env.get("FLAKY_PORT") ?? 8606);
-  const failureRate = Number(Deno.env.get("FLAKY_FAILURE_RATE") ?? 0.5);
-  const seed = Deno.env.get("FLAKY_SEED");
-  if (!Number.isInteger(port) || !(failureRate >= 0 && failureRate <= 1)) {
-    console.error(
-      `flaky: Cannot start with FLAKY_PORT="${port}" FLAKY_FAILURE_RATE="${failureRate}"`,
-    );
+  let config;
+  try {
+    config = readFlakyConfig();
+  } catch (err) {
+    console.error(`flaky: ${(err as Error).message}`);
     Deno.exit(2);
   }
-  const hostname = Deno.env.get("FLAKY_HOST") ?? "127.0.0.1";
-  const service = startFlakyService({
-    port,
-    hostname,
-    failureRate,
-    seed: seed ? Number(seed) : undefined,
-  });
+  const service = startFlakyService(config);
   console.error(
-    `flaky: ${service.url} fails ${failureRate * 100}% of requests (seed ${seed ?? "random"})`,
+    `flaky: ${service.url} fails ${config.failureRate * 100}% of requests (seed ${
+      config.seed ?? "random"
+    })` + (config.latencyMs > 0 ? `, answers in ${config.latencyMs} ms` : ""),
   );
   const stop = async () => {
     await service.close();
