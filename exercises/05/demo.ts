@@ -1,7 +1,8 @@
 /**
  * Exercise 05 end to end, as `make demo` and `make ex05` run it: a worker
- * process, then a chain, a chord of 4, and a chord with a broken child, each
- * run by flow.ts as a user would; the primes are checked with a sieve.
+ * process, then a chain and a chord of 4, each run by flow.ts as a user
+ * would, the primes checked with a sieve; then a chord whose children fail in
+ * the worker (added with runFlow(): flow.ts refuses a bad count up front).
  * Progress goes to stderr; the last stdout line is the summary.
  *
  * @module
@@ -11,6 +12,7 @@ import { Redis } from "ioredis";
 import { env } from "../../infra/env.ts";
 import { startScript } from "../../infra/script.ts";
 import { sieve } from "./_sieve.ts";
+import { runFlow } from "./flow.ts";
 import { generateNumbers } from "./numbers.ts";
 
 const queueName = `demo-primes-${Date.now()}`;
@@ -64,7 +66,13 @@ try {
     "10",
   ]);
   check("chord", chord, [10, 11, 12, 13].map((seed) => ({ count: 5000, max: 1_000_000, seed })));
-  broken = await flow(["chord", "--parts", "3", "--count", "0"]);
+  console.error("05: runFlow() with 3 children of count 0");
+  broken = await runFlow(
+    redisUrl,
+    queueName,
+    [1, 2, 3].map((seed) => ({ count: 0, max: 9, seed })),
+  );
+  console.error(`  ${broken.state}: ${broken.reason}`);
   if (broken.state !== "failed") failures.push("the chord with broken children did not fail");
 } finally {
   await worker.stop();

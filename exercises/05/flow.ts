@@ -13,16 +13,19 @@
 import { parseArgs } from "node:util";
 import { Queue, QueueEvents } from "bullmq";
 import { Redis } from "ioredis";
-import { readConfig } from "./config.ts";
+import { integerSetting, readConfig } from "./config.ts";
 import type { GenerateSpec } from "./numbers.ts";
 import { addFlow, type PrimesResult, startWorker } from "./tasks.ts";
 
-/** How a flow ended, read back from Redis. */
+/** How a flow ended, or that it is still running, read back from Redis. */
 export interface FlowOutcome {
-  state: "completed" | "failed";
+  /** The parent's job id: the flow's id. */
+  id: string;
+  /** `running` when the wait ran out first: the flow goes on, its result stays in Redis. */
+  state: "completed" | "failed" | "running";
   result?: PrimesResult;
   reason?: string;
-  /** When the parent started (ms since epoch). */
+  /** When the parent started (ms since epoch), 0 if it has not. */
   parentStartedAt: number;
   children: {
     id: string;
@@ -33,7 +36,10 @@ export interface FlowOutcome {
   }[];
 }
 
-/** Adds the flow and waits (up to `timeoutMs`) for its parent to complete or fail. */
+/**
+ * Adds the flow and waits up to `timeoutMs` for its parent to complete or
+ * fail; if it has not by then, the outcome is `running`, with the flow's id.
+ */
 export async function runFlow(
   redisUrl: string,
   queueName: string,
@@ -49,12 +55,12 @@ export async function runFlow(
     const ids = await addFlow(redisUrl, queueName, specs);
     try {
       await (await queue.getJob(ids.parent))!.waitUntilFinished(events, timeoutMs);
-    } catch (err) {
-      if ((err as Error).message.includes("timed out")) throw err;
-      // The parent failed: its reason is read below.
+    } catch {
+      // Failed, or the wait ran out: the parent's state, read below, tells which.
     }
     const parent = (await queue.getJob(ids.parent))!;
-    const failed = await parent.isFailed();
+    const parentState = await parent.getState();
+    const state = parentState === "completed" || parentState === "failed" ? parentState : "running";
     const children = await Promise.all(
       ids.children.map(async (id) => {
         const child = (await queue.getJob(id))!;
@@ -64,15 +70,17 @@ export async function runFlow(
           finishedAt: child.finishedOn ?? 0,
           ...(child.failedReason
             ? { reason: child.failedReason }
-            : { numbers: child.returnvalue as number[] }),
+            : child.returnvalue
+            ? { numbers: child.returnvalue as number[] }
+            : {}),
         };
       }),
     );
     return {
-      state: failed ? "failed" : "completed",
-      ...(failed
-        ? { reason: parent.failedReason }
-        : { result: parent.returnvalue as PrimesResult }),
+      id: ids.parent,
+      state,
+      ...(state === "failed" ? { reason: parent.failedReason } : {}),
+      ...(state === "completed" ? { result: parent.returnvalue as PrimesResult } : {}),
       parentStartedAt: parent.processedOn ?? 0,
       children,
     };
@@ -84,45 +92,97 @@ export async function runFlow(
   }
 }
 
-if (import.meta.main) {
+/** What flow.ts was asked to run. */
+export interface FlowArgs {
+  pattern: "chain" | "chord";
+  specs: GenerateSpec[];
+  /** `--timeout-ms`: how long to wait for the flow. Default 60000. */
+  timeoutMs: number;
+  withWorker: boolean;
+}
+
+/** Most children a chord may have (`--parts`). */
+export const MAX_PARTS = 32;
+
+/**
+ * Reads flow.ts's arguments, throwing a `RangeError` or `TypeError` that
+ * names the option and its value.
+ *
+ * @example
+ * ```ts
+ * parseFlowArgs(["chord", "--parts", "4"]).specs.length; // 4
+ * parseFlowArgs(["chord", "--parts", "2.5"]); // throws RangeError: Cannot use '--parts' …
+ * ```
+ */
+export function parseFlowArgs(args: string[]): FlowArgs {
+  // "--parts -1" would read as two options: an option always takes the next argument as its value.
+  const valued = new Set(["--parts", "--count", "--max", "--seed", "--timeout-ms"]);
+  const joined: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    joined.push(valued.has(args[i]) && i + 1 < args.length ? `${args[i]}=${args[++i]}` : args[i]);
+  }
   const { positionals, values } = parseArgs({
-    args: Deno.args,
+    args: joined,
     allowPositionals: true,
     options: {
-      parts: { type: "string", default: "3" },
+      parts: { type: "string" },
       count: { type: "string", default: "1000" },
       max: { type: "string", default: "100000" },
       seed: { type: "string" },
+      "timeout-ms": { type: "string", default: "60000" },
       "with-worker": { type: "boolean", default: false },
     },
   });
-  const pattern = positionals[0];
-  if (pattern !== "chain" && pattern !== "chord") {
-    console.error(
-      "usage: deno run -A exercises/05/flow.ts chain|chord [--parts K] [--count N] [--max M] [--seed S] [--with-worker]",
+  const [pattern, ...extra] = positionals;
+  if ((pattern !== "chain" && pattern !== "chord") || extra.length > 0) {
+    throw new TypeError(
+      `Cannot run ${JSON.stringify(positionals.join(" "))} as it is not chain or chord`,
     );
+  }
+  if (pattern === "chain" && values.parts !== undefined) {
+    throw new TypeError(
+      `Cannot use '--parts' with a chain as a chain has one child: current value is "${values.parts}"`,
+    );
+  }
+  const parts = pattern === "chain"
+    ? 1
+    : integerSetting("--parts", values.parts ?? "3", 1, MAX_PARTS);
+  const count = integerSetting("--count", values.count, 1, 1_000_000);
+  const max = integerSetting("--max", values.max, 2, 2 ** 31 - 1);
+  const seed = values.seed === undefined
+    ? Math.floor(Math.random() * 2 ** 31)
+    : integerSetting("--seed", values.seed, 0, 2 ** 31 - 1);
+  return {
+    pattern,
+    specs: Array.from({ length: parts }, (_, i) => ({ count, max, seed: seed + i })),
+    timeoutMs: integerSetting("--timeout-ms", values["timeout-ms"], 1, 86_400_000),
+    withWorker: values["with-worker"],
+  };
+}
+
+const USAGE = "usage: deno run -A exercises/05/flow.ts chain|chord [--parts K] [--count N] " +
+  "[--max M] [--seed S] [--timeout-ms T] [--with-worker]";
+
+if (import.meta.main) {
+  let args, config;
+  try {
+    args = parseFlowArgs(Deno.args);
+  } catch (err) {
+    console.error(`flow: ${(err as Error).message}\n${USAGE}`);
     Deno.exit(2);
   }
-  let config;
   try {
     config = readConfig();
   } catch (err) {
     console.error(`flow: ${(err as Error).message}`);
     Deno.exit(1);
   }
-  const { redisUrl, queue: queueName } = config;
-  const parts = pattern === "chain" ? 1 : Number(values.parts);
-  const seed = Number(values.seed ?? Math.floor(Math.random() * 2 ** 31));
-  const specs = Array.from({ length: parts }, (_, i) => ({
-    count: Number(values.count),
-    max: Number(values.max),
-    seed: seed + i,
-  }));
-  const worker = values["with-worker"] ? startWorker(redisUrl, queueName) : undefined;
+  const worker = args.withWorker ? startWorker(config) : undefined;
   try {
-    const outcome = await runFlow(redisUrl, queueName, specs);
+    const outcome = await runFlow(config.redisUrl, config.queue, args.specs, args.timeoutMs);
     console.log(JSON.stringify({
-      pattern,
+      pattern: args.pattern,
+      id: outcome.id,
       state: outcome.state,
       reason: outcome.reason,
       numbers: outcome.result?.numbers,
@@ -135,7 +195,14 @@ if (import.meta.main) {
         reason: c.reason,
       })),
     }));
-    Deno.exitCode = outcome.state === "completed" ? 0 : 1;
+    if (outcome.state === "running") {
+      console.error(
+        `flow: still running after ${args.timeoutMs} ms: flow ${outcome.id} on queue ${config.queue} ` +
+          `goes on, and keeps its result in Redis when it ends`,
+      );
+    }
+    // 0 completed, 1 failed, 3 still running (2 is a usage error).
+    Deno.exitCode = { completed: 0, failed: 1, running: 3 }[outcome.state];
   } catch (err) {
     console.error(`flow: ${(err as Error).message}`);
     Deno.exitCode = 1;

@@ -6,27 +6,44 @@ import assert from "node:assert/strict";
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
 import { env } from "../../infra/env.ts";
+import { startScript } from "../../infra/script.ts";
 import { requireService, uniqueName } from "../../infra/testing.ts";
-import { type FlowOutcome, runFlow } from "./flow.ts";
+import { type Config, readConfig } from "./config.ts";
+import { type FlowOutcome, parseFlowArgs, runFlow } from "./flow.ts";
 import type { GenerateSpec } from "./numbers.ts";
 import { sieve } from "./_sieve.ts";
 import { startWorker } from "./tasks.ts";
 
-async function flowOn(specs: GenerateSpec[]): Promise<FlowOutcome> {
+/** A worker on a queue of its own: `fn` runs flows on it; the queue is removed after. */
+async function withWorker<T>(
+  vars: Record<string, string>,
+  fn: (config: Config, worker: ReturnType<typeof startWorker>) => Promise<T>,
+): Promise<T> {
   await requireService("redis");
-  const redisUrl = env("REDIS_URL");
-  const queueName = uniqueName("test-primes");
-  const worker = startWorker(redisUrl, queueName, 4);
+  const config = readConfig({
+    REDIS_URL: env("REDIS_URL"),
+    QUEUE_NAME: uniqueName("test-primes"),
+    ...vars,
+  });
+  const worker = startWorker(config, 4);
   try {
-    return await runFlow(redisUrl, queueName, specs, 30_000);
+    return await fn(config, worker);
   } finally {
     await worker.close();
-    const connection = new Redis(redisUrl, { maxRetriesPerRequest: null });
-    const queue = new Queue(queueName, { connection });
-    await queue.obliterate({ force: true });
-    await queue.close();
-    await connection.quit();
+    await removeQueue(config);
   }
+}
+
+async function removeQueue(config: Config): Promise<void> {
+  const connection = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
+  const queue = new Queue(config.queue, { connection });
+  await queue.obliterate({ force: true });
+  await queue.close();
+  await connection.quit();
+}
+
+function flowOn(specs: GenerateSpec[]): Promise<FlowOutcome> {
+  return withWorker({}, (config) => runFlow(config.redisUrl, config.queue, specs, 30_000));
 }
 
 /** The primes among all the children's numbers, by the sieve. */
@@ -77,4 +94,103 @@ Deno.test("runFlow() a failing child fails its parent with the reason, instead o
   assert.equal(failed.length, 1);
   assert.equal(failed[0].reason, "generate: count must be an integer from 1 to 1000000: got 0");
   assert.ok(outcome.reason!.includes(failed[0].id), "the parent's reason names the failed child");
+});
+
+Deno.test("runFlow() a primes job longer than its lock completes, and runs exactly once", async () => {
+  // Three children of 1,000,000 numbers up to 2^31 - 1: the search takes seconds, the lock 1 s.
+  const specs = [1, 2, 3].map((seed) => ({ count: 1_000_000, max: 2 ** 31 - 1, seed }));
+  await withWorker({ LOCK_DURATION_MS: "1000" }, async (config, { worker }) => {
+    const started: string[] = [];
+    const problems: string[] = [];
+    worker.on("active", (job) => started.push(job.name));
+    worker.on("stalled", (id) => problems.push(`stalled: ${id}`));
+    worker.on("error", (err) => problems.push(`error: ${err.message}`));
+    const outcome = await runFlow(config.redisUrl, config.queue, specs, 60_000);
+    assert.equal(outcome.state, "completed", `state ${outcome.state}; ${problems.join("; ")}`);
+    assert.equal(outcome.result?.numbers, 3_000_000);
+    assert.ok(outcome.result!.primes.length > 100_000, "a useful number of primes");
+    assert.deepEqual(started.filter((name) => name === "primes"), ["primes"], "started once");
+    assert.deepEqual(problems, [], "no lost lock, no stall");
+  });
+});
+
+Deno.test("runFlow() says a flow still running when the wait runs out, with its id", async () => {
+  await requireService("redis");
+  const config = readConfig({ REDIS_URL: env("REDIS_URL"), QUEUE_NAME: uniqueName("test-primes") });
+  try {
+    // No worker: the flow cannot end within the wait.
+    const outcome = await runFlow(
+      config.redisUrl,
+      config.queue,
+      [{ count: 5, max: 9, seed: 1 }],
+      300,
+    );
+    assert.equal(outcome.state, "running");
+    assert.match(outcome.id, /\S/);
+    assert.deepEqual(outcome.children.map((c) => c.state), ["waiting"]);
+    assert.equal(outcome.reason, undefined);
+  } finally {
+    await removeQueue(config);
+  }
+});
+
+Deno.test("flow.ts prints the flow's id and exits 3 when the wait runs out, the flow still running", async () => {
+  await requireService("redis");
+  const config = readConfig({ REDIS_URL: env("REDIS_URL"), QUEUE_NAME: uniqueName("test-primes") });
+  try {
+    const run = startScript("exercises/05/flow.ts", ["chain", "--timeout-ms", "300"], {
+      REDIS_URL: config.redisUrl,
+      QUEUE_NAME: config.queue,
+    });
+    const status = await run.status;
+    assert.equal(status.code, 3, run.stderr.tail());
+    const line = JSON.parse(run.stdout.lines.at(-1)!);
+    assert.equal(line.state, "running");
+    assert.ok(
+      run.stderr.lines.some((l) =>
+        l.startsWith(`flow: still running after 300 ms: flow ${line.id} on queue ${config.queue}`)
+      ),
+      run.stderr.tail(),
+    );
+  } finally {
+    await removeQueue(config);
+  }
+});
+
+Deno.test("parseFlowArgs() rejects every numeric option that is not an integer in range, naming it", () => {
+  const bad: [string, string][] = [
+    ["--parts", "2.5"],
+    ["--parts", "-1"],
+    ["--parts", "0"],
+    ["--parts", "33"],
+    ["--parts", "NaN"],
+    ["--parts", ""],
+    ["--parts", "1e1"],
+    ["--count", "0"],
+    ["--count", "1000001"],
+    ["--count", " "],
+    ["--max", "1"],
+    ["--max", "2147483648"],
+    ["--max", "0x10"],
+    ["--seed", "-5"],
+    ["--seed", "1.5"],
+    ["--timeout-ms", "0"],
+    ["--timeout-ms", "abc"],
+  ];
+  for (const [option, value] of bad) {
+    assert.throws(
+      () => parseFlowArgs(["chord", option, value]),
+      (err: Error) =>
+        err instanceof RangeError &&
+        err.message.startsWith(`Cannot use '${option}' as it is not an integer from `) &&
+        err.message.endsWith(`current value is ${JSON.stringify(value)}`),
+      `${option} ${JSON.stringify(value)}`,
+    );
+  }
+  assert.throws(() => parseFlowArgs(["chain", "--parts", "2"]), /'--parts' with a chain/);
+  assert.throws(() => parseFlowArgs(["star"]), /Cannot run "star" as it is not chain or chord/);
+  const args = parseFlowArgs(["chord", "--parts", "32", "--count", "1000000", "--seed", "7"]);
+  assert.equal(args.specs.length, 32);
+  assert.deepEqual(args.specs[31], { count: 1_000_000, max: 100_000, seed: 38 });
+  assert.equal(args.timeoutMs, 60_000);
 });

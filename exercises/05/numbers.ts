@@ -87,6 +87,8 @@ export function isPrime(n: number): boolean {
  * primesAmong([10, 7, 3, 7, 4]); // [3, 7]
  * ```
  */
-export function primesAmong(numbers: number[]): number[] {
-  return [...new Set(numbers.filter(isPrime))].sort((a, b) => a - b);
+export function primesAmong(numbers: ArrayLike<number>): number[] {
+  const primes = new Set<number>();
+  for (let i = 0; i < numbers.length; i++) if (isPrime(numbers[i])) primes.add(numbers[i]);
+  return [...primes].sort((a, b) => a - b);
 }

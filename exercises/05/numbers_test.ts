@@ -36,10 +36,24 @@ Deno.test("primesAmong() returns the distinct primes, ascending", () => {
   assert.deepEqual(primesAmong([10, 7, 3, 7, 4, 1, 2]), [2, 3, 7]);
 });
 
-Deno.test("readConfig() uses the defaults and rejects a bad REDIS_URL", () => {
-  assert.deepEqual(readConfig({}), { redisUrl: "redis://127.0.0.1:6379", queue: "primes-flow" });
+Deno.test("readConfig() uses the defaults and rejects a bad REDIS_URL or LOCK_DURATION_MS", () => {
+  assert.deepEqual(readConfig({}), {
+    redisUrl: "redis://127.0.0.1:6379",
+    queue: "primes-flow",
+    lockDurationMs: 30_000,
+  });
   assert.throws(
     () => readConfig({ REDIS_URL: "localhost:6379" }),
     /'REDIS_URL' as it is not a redis: URL: current value is "localhost:6379"/,
   );
+  for (const value of ["", "999", "600001", "1.5", "-1000", "NaN", "2e3"]) {
+    assert.throws(
+      () => readConfig({ LOCK_DURATION_MS: value }),
+      new RangeError(
+        `Cannot use 'LOCK_DURATION_MS' as it is not an integer from 1000 to 600000: current value is ${
+          JSON.stringify(value)
+        }`,
+      ),
+    );
+  }
 });

@@ -11,11 +11,16 @@
  * Every child has `failParentOnFailure`: a child that fails for good fails its
  * parent, with the child's reason, instead of leaving it waiting forever.
  *
+ * The primes search runs on a web worker thread: a search longer than the
+ * job's lock would otherwise block the thread that renews the lock, and
+ * BullMQ would take the job for stalled and run it again.
+ *
  * @module
  */
-import { FlowProducer, type Job, UnrecoverableError, Worker } from "bullmq";
+import { FlowProducer, type Job, UnrecoverableError, Worker as BullWorker } from "bullmq";
 import { Redis } from "ioredis";
-import { generateNumbers, type GenerateSpec, primesAmong } from "./numbers.ts";
+import type { Config } from "./config.ts";
+import { generateNumbers, type GenerateSpec } from "./numbers.ts";
 
 /** What the `primes` task returns. */
 export interface PrimesResult {
@@ -42,20 +47,46 @@ export async function runTask(job: Job<TaskData>): Promise<number[] | PrimesResu
     const children = Object.values(await job.getChildrenValues<number[]>());
     if (children.length === 0) throw new UnrecoverableError("primes: no generate results to read");
     const numbers = children.flat();
-    return { numbers: numbers.length, primes: primesAmong(numbers) };
+    return { numbers: numbers.length, primes: await primesOffThread(numbers) };
   }
   throw new UnrecoverableError(`unknown task "${job.name}"`);
 }
 
-/** Starts a worker for both tasks on `queue`. */
+/**
+ * `primesAmong(numbers)`, computed on a web worker thread (primes_thread.ts)
+ * so that this thread stays free for the job's lock renewal.
+ *
+ * @example
+ * ```ts
+ * await primesOffThread([10, 7, 3, 7, 4]); // [3, 7]
+ * ```
+ */
+export function primesOffThread(numbers: number[]): Promise<number[]> {
+  const thread = new Worker(new URL("./primes_thread.ts", import.meta.url), { type: "module" });
+  return new Promise<number[]>((resolve, reject) => {
+    thread.onmessage = (event: MessageEvent<Uint32Array>) => resolve(Array.from(event.data));
+    thread.onerror = (event) => {
+      event.preventDefault();
+      reject(new Error(`primes: the search thread failed: ${event.message}`));
+    };
+    // Every generated number is in [2, 2^31 - 1]: a Uint32Array holds them, and moves without a copy.
+    const input = Uint32Array.from(numbers);
+    thread.postMessage(input, [input.buffer]);
+  }).finally(() => thread.terminate());
+}
+
+/** Starts a worker for both tasks on `config.queue`, with `config.lockDurationMs` locks. */
 export function startWorker(
-  redisUrl: string,
-  queue: string,
+  config: Config,
   concurrency = 2,
-): { worker: Worker; close(): Promise<void> } {
+): { worker: BullWorker; close(): Promise<void> } {
   // BullMQ blocks on this connection: it must never give up on a command.
-  const connection = new Redis(redisUrl, { maxRetriesPerRequest: null });
-  const worker = new Worker(queue, runTask, { connection, concurrency });
+  const connection = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
+  const worker = new BullWorker(config.queue, runTask, {
+    connection,
+    concurrency,
+    lockDuration: config.lockDurationMs,
+  });
   worker.on("error", (err) => console.error(`worker: ${err.message}`));
   return {
     worker,

@@ -17,14 +17,16 @@ try {
   console.error(`worker: ${(err as Error).message}`);
   Deno.exit(1);
 }
-const { redisUrl, queue: queueName } = config;
-const running = startWorker(redisUrl, queueName);
+const running = startWorker(config);
 running.worker.on("completed", (job) => console.error(`worker: ${job.name} ${job.id} completed`));
 running.worker.on(
   "failed",
   (job, err) => console.error(`worker: ${job?.name} ${job?.id} failed: ${err.message}`),
 );
-console.error(`worker: running generate and primes jobs from ${queueName} on ${redisUrl}`);
+console.error(
+  `worker: running generate and primes jobs from ${config.queue} on ${config.redisUrl} ` +
+    `(lock ${config.lockDurationMs} ms)`,
+);
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
   Deno.addSignalListener(signal, async () => {
     await running.close();
