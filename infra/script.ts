@@ -90,15 +90,19 @@ export interface Script {
 
 const ROOT = new URL("../", import.meta.url);
 
-/** Starts `deno run -A <script> ...args` from the project root with extra env vars. */
+/**
+ * Starts `deno run -A <script> ...args` with extra env vars, from the project
+ * root (or from `cwd`, for a script copied out of the project).
+ */
 export function startScript(
   script: string,
   args: string[] = [],
   env: Record<string, string> = {},
+  cwd: string | URL = ROOT,
 ): Script {
   const child = new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", script, ...args],
-    cwd: ROOT,
+    cwd,
     env,
     stdin: "null",
     stdout: "piped",
@@ -125,4 +129,24 @@ export function startScript(
       return await status;
     },
   };
+}
+
+/**
+ * Copies `files` (paths from the project root) into a new empty folder, as a
+ * learner copying a solution out would: no deno.json, no import map, no
+ * lockfile, nothing else of the project beside them. Returns the folder;
+ * remove it when done.
+ *
+ * @example
+ * ```ts
+ * const dir = await copyAlone(["exercises/01/solution.ts"]);
+ * const run = startScript("solution.ts", ["consume"], {}, dir);
+ * ```
+ */
+export async function copyAlone(files: string[]): Promise<string> {
+  const dir = await Deno.makeTempDir({ prefix: "copied-alone-" });
+  for (const file of files) {
+    await Deno.copyFile(new URL(file, ROOT), `${dir}/${file.split("/").at(-1)}`);
+  }
+  return dir;
 }

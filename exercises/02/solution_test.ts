@@ -1,0 +1,46 @@
+/**
+ * solution.ts copied alone into an empty folder and run there against the
+ * real broker: killed between processing a message and committing it, the
+ * restarted consumer processes exactly that message again, and loses none.
+ */
+import assert from "node:assert/strict";
+import { requireService, uniqueName, withTopics } from "../../infra/testing.ts";
+import { copyAlone, startScript } from "../../infra/script.ts";
+import { readLedger } from "./ledger.ts";
+
+Deno.test("solution.ts, copied alone, reprocesses exactly the message it processed but did not commit", async () => {
+  await requireService("kafka");
+  const dir = await copyAlone(["exercises/02/solution.ts"]);
+  const topic = uniqueName("test-solution-payments");
+  const env = {
+    PAYMENTS_TOPIC: topic,
+    PAYMENTS_GROUP: uniqueName("g"),
+    PAYMENTS_PARTITIONS: "1",
+    LEDGER_FILE: `${dir}/ledger.ndjson`,
+  };
+  await withTopics([topic], async () => {
+    try {
+      const produced = startScript("solution.ts", ["produce", "10"], env, dir);
+      assert.equal((await produced.status).code, 0, produced.stderr.tail());
+
+      const crashed = startScript("solution.ts", ["consume"], { ...env, CRASH_AFTER: "5" }, dir);
+      const status = await crashed.status;
+      assert.equal(status.signal, "SIGKILL", crashed.stderr.tail());
+      assert.deepEqual(readLedger(env.LEDGER_FILE).map((e) => e.offset), ["0", "1", "2", "3", "4"]);
+
+      const restarted = startScript("solution.ts", ["consume"], env, dir);
+      try {
+        await restarted.stdout.waitFor((lines) => lines.length >= 6, 60_000, "offsets 4 to 9");
+        await new Promise((r) => setTimeout(r, 500)); // room for a wrong extra one
+      } finally {
+        assert.equal((await restarted.stop("SIGTERM")).code, 0);
+      }
+      const ledger = readLedger(env.LEDGER_FILE);
+      const offsets = ledger.map((e) => e.offset);
+      assert.deepEqual(offsets, ["0", "1", "2", "3", "4", "4", "5", "6", "7", "8", "9"]);
+      assert.notEqual(ledger[4].pid, ledger[5].pid, "offset 4 again, by the new process");
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  });
+});
