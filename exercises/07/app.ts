@@ -143,8 +143,8 @@ export function createApp(redis: Redis, options: AppOptions): Hono {
  * successful responses (legacy behavior)" notice.
  */
 async function readRecord(c: Context, limit: number): Promise<NewRecord> {
-  // Hono's validator skips the body (and validates {}) when the type is not
-  // JSON: without this check a form post would get "customer_id is missing".
+  // Checked before the body is read: a form or text post gets 415 (its label
+  // is wrong), not a JSON error about a body it never meant as JSON.
   const type = c.req.header("Content-Type");
   if (!type || !JSON_TYPE.test(type.split(";")[0].trim())) {
     throw new HTTPException(415, {
