@@ -5,8 +5,15 @@
  * @module
  */
 
-/** The largest id: 16 digits stay below 2^53, so a JSON number id is exact too. */
+/** Digits only, no leading zero; at most 16, so the value check below is exact. */
 const ID = /^[1-9][0-9]{0,15}$/;
+
+/**
+ * The largest id, 2^53 - 1: above it a JSON number is not exact (16 digits
+ * reach 9999999999999999), so "9007199254740993" would be read back from the
+ * API or the cache as user 9007199254740992.
+ */
+const MAX_ID = Number.MAX_SAFE_INTEGER;
 
 /**
  * Checks a user id and returns it in its one canonical form, so that one user
@@ -23,9 +30,10 @@ const ID = /^[1-9][0-9]{0,15}$/;
  */
 export function parseUserId(id: unknown): string {
   const text = typeof id === "number" && Number.isSafeInteger(id) ? String(id) : id;
-  if (typeof text !== "string" || !ID.test(text)) {
+  if (typeof text !== "string" || !ID.test(text) || Number(text) > MAX_ID) {
     throw new RangeError(
-      `Cannot look up user as the id is not a positive integer without leading zeros: ` +
+      `Cannot look up user as the id is not a positive integer without leading zeros, ` +
+        `at most ${MAX_ID}: ` +
         `current value is ${describe(id)}`,
     );
   }

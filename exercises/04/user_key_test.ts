@@ -7,6 +7,18 @@ Deno.test("parseUserId() returns one canonical form for a number and its string"
   assert.equal(parseUserId("9007199254740991"), "9007199254740991");
 });
 
+Deno.test("parseUserId() rejects a 16-digit id above 2^53 - 1, which a JSON number cannot hold", () => {
+  // 9007199254740993 as a JSON number reads back as ...992: another user.
+  for (const id of ["9007199254740992", "9007199254740993", "9999999999999999"]) {
+    assert.throws(() => parseUserId(id), {
+      name: "RangeError",
+      message: /at most 9007199254740991:/,
+    });
+  }
+  assert.equal(parseUserId("9007199254740991"), "9007199254740991");
+  assert.equal(parseUserId(Number.MAX_SAFE_INTEGER), "9007199254740991");
+});
+
 Deno.test("parseUserId() rejects ids that would be cached as another key", () => {
   const bad: unknown[] = [
     "042",
@@ -37,7 +49,8 @@ Deno.test("parseUserId() rejects ids that would be cached as another key", () =>
 Deno.test("parseUserId() names the bad value in its message", () => {
   assert.throws(() => parseUserId("42:*"), {
     name: "RangeError",
-    message: `Cannot look up user as the id is not a positive integer without leading zeros: ` +
+    message: `Cannot look up user as the id is not a positive integer without leading zeros, ` +
+      `at most 9007199254740991: ` +
       `current value is "42:*"`,
   });
   assert.throws(() => parseUserId(null), /current value is null$/);
@@ -55,7 +68,8 @@ Deno.test("parseUserId() cuts a long id in its message, by characters", () => {
   };
   assert.equal(
     message("7".repeat(5000)),
-    `Cannot look up user as the id is not a positive integer without leading zeros: ` +
+    `Cannot look up user as the id is not a positive integer without leading zeros, ` +
+      `at most 9007199254740991: ` +
       `current value is "${"7".repeat(40)}…" (5000 characters)`,
   );
   // 41 emoji: cut after 40 of them, never inside one (a lone surrogate).
