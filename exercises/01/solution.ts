@@ -1,3 +1,4 @@
+// deno-lint-ignore-file no-import-prefix -- standalone: copied alone, it has no import map
 /**
  * Exercise 01: publish the orders in a JSON file to Kafka; a consumer group
  * prints the orders over ₹10,000.
@@ -105,6 +106,14 @@ async function consume() {
     console.error(`in group ${groupId} with partitions [${payload.memberAssignment[topic] ?? []}]`);
   });
   await producer.connect();
+  // kafkajs does not restart after an error it deems fatal (one thrown by the handler
+  // too): it disconnects, and the process would end with 0. Say so and exit 1.
+  consumer.on(consumer.events.CRASH, ({ payload }) => {
+    if (!payload.restart) {
+      console.error(`consumer stopped: ${payload.error.message}`);
+      Deno.exit(1);
+    }
+  });
   await consumer.connect();
   await consumer.subscribe({ topic, fromBeginning: true });
   await consumer.run({

@@ -1,3 +1,4 @@
+// deno-lint-ignore-file no-import-prefix -- standalone: copied alone, it has no import map
 /**
  * Exercise 02: a Kafka consumer that commits an offset only after its message
  * was processed, and a crash switch that proves a crash loses nothing.
@@ -12,8 +13,9 @@
  *   never lost. The processing must be idempotent for that to be harmless.
  * - The committed offset is the NEXT one to read: offset + 1, as a BigInt
  *   (offsets are int64 strings).
- * - A message that fails is not committed: throwing makes kafkajs retry it
- *   (the hardened consumer.ts parks it in a dead-letter topic after retries).
+ * - A message that fails is not committed: the handler throws, kafkajs stops
+ *   the consumer, the process exits 1, and the next run starts at that message
+ *   (the hardened consumer.ts retries, then parks it in a dead-letter topic).
  */
 import { Kafka, logLevel, Partitioners } from "npm:kafkajs@2.2.4";
 
@@ -50,7 +52,7 @@ async function produce(count: number) {
 
 /** The work: append the payment to the ledger file, with where it came from. */
 function processPayment(partition: number, offset: string, value: string) {
-  const payment = JSON.parse(value); // throws on bad JSON: not committed, retried
+  const payment = JSON.parse(value); // throws on bad JSON: not committed
   if (typeof payment.payment_id !== "string") throw new Error("payment_id is missing");
   const line = { partition, offset, payment_id: payment.payment_id, pid: Deno.pid };
   Deno.writeTextFileSync(ledgerFile, JSON.stringify(line) + "\n", { append: true });
@@ -66,6 +68,14 @@ async function consume() {
   };
   Deno.addSignalListener("SIGINT", stop);
   Deno.addSignalListener("SIGTERM", stop);
+  // kafkajs does not restart after an error it deems fatal (one thrown by the handler
+  // too): it disconnects, and the process would end with 0. Say so and exit 1.
+  consumer.on(consumer.events.CRASH, ({ payload }) => {
+    if (!payload.restart) {
+      console.error(`consumer stopped: ${payload.error.message}`);
+      Deno.exit(1);
+    }
+  });
   await consumer.connect();
   await consumer.subscribe({ topic, fromBeginning: true });
   let processed = 0;

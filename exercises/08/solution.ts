@@ -1,3 +1,4 @@
+// deno-lint-ignore-file no-import-prefix -- standalone: copied alone, it has no import map
 /**
  * Exercise 08: clicks (user_id, url) from Kafka → a total and a rolling count
  * per user in Redis → an HTTP endpoint.
@@ -62,6 +63,14 @@ async function count() {
   await createTopics();
   await producer.connect();
   const consumer = kafka.consumer({ groupId });
+  // kafkajs does not restart after an error it deems fatal (one thrown by the handler
+  // too): it disconnects, and the process would end with 0. Say so and exit 1.
+  consumer.on(consumer.events.CRASH, ({ payload }) => {
+    if (!payload.restart) {
+      console.error(`consumer stopped: ${payload.error.message}`);
+      Deno.exit(1);
+    }
+  });
   await consumer.connect();
   await consumer.subscribe({ topic, fromBeginning: true });
   const stop = async () => {
