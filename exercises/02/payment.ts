@@ -17,7 +17,7 @@ export interface Payment {
   fail_attempts?: number;
 }
 
-/** Processing failed: the message is retried, then dead-lettered with this message. */
+/** The message can never be processed: it is dead-lettered at once with this message, not retried. */
 export class ProcessingError extends Error {
   override name = "ProcessingError";
 }
