@@ -6,8 +6,10 @@
  * Two readers, one result. Polars's JSON reader (`polars_reader.ts`) is ~3×
  * faster than `JSON.parse` record by record and keeps the data out of the JS
  * heap, but it coerces silently (`1.5` becomes the id `"1.5"`) and cannot say
- * which record is wrong. So its frame is used only when nothing in it could
- * be such a coercion; otherwise the strict reader (`record_reader.ts`) reads
+ * which record is wrong, and it keeps the first of a repeated field where
+ * `JSON.parse` keeps the last. So its frame is used only when nothing in it
+ * could be such a coercion and no record names a field twice; otherwise the
+ * strict reader (`record_reader.ts`) reads
  * the input again, record by record, and either names the first bad record
  * or (a false alarm, e.g. a real string id `"1.5"`) gives the frame.
  * Everything is checked before any output exists, so a bad input never gives
