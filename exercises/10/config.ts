@@ -20,6 +20,12 @@ export interface Config {
   lockDurationMs: number;
   /** `STALLED_INTERVAL_MS`: how often workers look for jobs whose lock ran out. Default 2000. */
   stalledIntervalMs: number;
+  /**
+   * `MAX_STALLED_COUNT`: how many times a job whose worker died goes back on
+   * the queue; one more and it fails ("job stalled more than allowable
+   * limit"). Default 1 (BullMQ's), 0 to 100.
+   */
+  maxStalledCount: number;
   /** `MIN_WORKERS` / `MAX_WORKERS`: the supervisor's bounds, as Celery's `--autoscale=max,min`. Defaults 1, 4. */
   minWorkers: number;
   maxWorkers: number;
@@ -31,6 +37,28 @@ export interface Config {
   idleTicks: number;
   /** `WORKER_DENO_FLAGS`: flags the supervisor starts workers with. Default `-A`. */
   workerDenoFlags: string[];
+}
+
+/**
+ * `raw` as an integer from `min` to `max` (decimal digits only), or a
+ * `RangeError` naming the setting and its value.
+ *
+ * @example
+ * ```ts
+ * integerSetting("CONCURRENCY", "8", 1, 1000); // 8
+ * integerSetting("CONCURRENCY", "2.5", 1, 1000); // throws RangeError: Cannot use 'CONCURRENCY' …
+ * ```
+ */
+export function integerSetting(name: string, raw: string, min: number, max: number): number {
+  const value = Number(raw.trim());
+  if (!/^\d+$/.test(raw.trim()) || value < min || value > max) {
+    throw new RangeError(
+      `Cannot use '${name}' as it is not an integer from ${min} to ${max}: current value is ${
+        JSON.stringify(raw)
+      }`,
+    );
+  }
+  return value;
 }
 
 /**
@@ -50,16 +78,8 @@ export function readConfig(vars: Record<string, string | undefined> = Deno.env.t
     }
     return value;
   };
-  const integer = (name: string, fallback: number, min: number): number => {
-    const raw = text(name, String(fallback));
-    const value = Number(raw);
-    if (!Number.isSafeInteger(value) || value < min) {
-      throw new RangeError(
-        `Cannot use '${name}' as it is not an integer >= ${min}: current value is "${raw}"`,
-      );
-    }
-    return value;
-  };
+  const integer = (name: string, fallback: number, min: number, max: number): number =>
+    integerSetting(name, vars[name] ?? String(fallback), min, max);
   const redisUrl = text("REDIS_URL", "redis://127.0.0.1:6379");
   if (!URL.canParse(redisUrl) || !["redis:", "rediss:"].includes(new URL(redisUrl).protocol)) {
     throw new TypeError(
@@ -70,14 +90,15 @@ export function readConfig(vars: Record<string, string | undefined> = Deno.env.t
     redisUrl,
     queue: text("QUEUE_NAME", "tasks"),
     workerName: text("WORKER_NAME", "worker"),
-    concurrency: integer("CONCURRENCY", 1, 1),
-    lockDurationMs: integer("LOCK_DURATION_MS", 5000, 1000),
-    stalledIntervalMs: integer("STALLED_INTERVAL_MS", 2000, 500),
-    minWorkers: integer("MIN_WORKERS", 1, 0),
-    maxWorkers: integer("MAX_WORKERS", 4, 1),
-    jobsPerWorker: integer("JOBS_PER_WORKER", 10, 1),
-    tickMs: integer("TICK_MS", 500, 50),
-    idleTicks: integer("IDLE_TICKS", 4, 1),
+    concurrency: integer("CONCURRENCY", 1, 1, 1000),
+    lockDurationMs: integer("LOCK_DURATION_MS", 5000, 1000, 600_000),
+    stalledIntervalMs: integer("STALLED_INTERVAL_MS", 2000, 500, 600_000),
+    maxStalledCount: integer("MAX_STALLED_COUNT", 1, 0, 100),
+    minWorkers: integer("MIN_WORKERS", 1, 0, 64),
+    maxWorkers: integer("MAX_WORKERS", 4, 1, 64),
+    jobsPerWorker: integer("JOBS_PER_WORKER", 10, 1, 100_000),
+    tickMs: integer("TICK_MS", 500, 50, 600_000),
+    idleTicks: integer("IDLE_TICKS", 4, 1, 10_000),
     workerDenoFlags: text("WORKER_DENO_FLAGS", "-A").split(/\s+/),
   };
   if (config.minWorkers > config.maxWorkers) {

@@ -7,17 +7,14 @@
  * ```
  * @module
  */
-import { readConfig } from "./config.ts";
+import { integerSetting, readConfig } from "./config.ts";
 import { checkTask } from "./task.ts";
 import { addTasks, openQueue } from "./tasks_queue.ts";
 
 const [count = "100", kind = "sleep", ms = "100"] = Deno.args;
 try {
-  const n = Number(count);
-  if (!Number.isSafeInteger(n) || n < 1) {
-    throw new RangeError(`count must be a positive integer: got "${count}"`);
-  }
-  const task = checkTask({ kind, ms: Number(ms) });
+  const n = integerSetting("count", count, 1, 1_000_000);
+  const task = checkTask({ kind, ms: integerSetting("ms", ms, 0, 600_000) });
   const { queue, close } = openQueue(readConfig());
   try {
     await addTasks(queue, n, task);

@@ -21,20 +21,35 @@ export interface Tick {
   t: number;
   waiting: number;
   active: number;
+  /** Worker processes alive after this tick. */
   workers: number;
+  /** Their process ids, oldest first. */
+  pids: number[];
   action?: string;
 }
 
 const WORKER = new URL("./worker.ts", import.meta.url).pathname;
 
-/** Runs the supervisor until `signal` aborts; then stops every worker it started. */
+/** A worker process the supervisor started; `exit` is set once it has exited. */
+interface Child {
+  name: string;
+  child: Deno.ChildProcess;
+  exit?: Deno.CommandStatus;
+}
+
+/**
+ * Runs the supervisor until `signal` aborts; then stops every worker it
+ * started. A worker that exits on its own (killed, crashed) is noticed at the
+ * next tick, dropped, and replaced if the backlog (or `MIN_WORKERS`) asks for
+ * one.
+ */
 export async function supervise(
   config: Config,
   signal: AbortSignal,
   onTick: (tick: Tick) => void = (tick) => console.log(JSON.stringify(tick)),
 ): Promise<void> {
   const { queue, close } = openQueue(config);
-  const workers: { name: string; child: Deno.ChildProcess }[] = [];
+  let workers: Child[] = [];
   const started = performance.now();
   let serial = 0;
   let idleFor = 0;
@@ -42,23 +57,42 @@ export async function supervise(
     const name = `${config.workerName}-${++serial}`;
     const child = new Deno.Command(Deno.execPath(), {
       args: ["run", ...config.workerDenoFlags, WORKER],
-      env: { WORKER_NAME: name, QUEUE_NAME: config.queue, REDIS_URL: config.redisUrl },
+      // The worker settings are the supervisor's own, wherever they came from.
+      env: {
+        WORKER_NAME: name,
+        QUEUE_NAME: config.queue,
+        REDIS_URL: config.redisUrl,
+        CONCURRENCY: `${config.concurrency}`,
+        LOCK_DURATION_MS: `${config.lockDurationMs}`,
+        STALLED_INTERVAL_MS: `${config.stalledIntervalMs}`,
+        MAX_STALLED_COUNT: `${config.maxStalledCount}`,
+      },
       stdin: "null",
     }).spawn();
-    workers.push({ name, child });
+    const worker: Child = { name, child };
+    child.status.then((status) => worker.exit = status);
+    workers.push(worker);
   };
   const stopOne = async () => {
     const newest = workers.pop()!;
-    newest.child.kill("SIGTERM");
+    if (!newest.exit) {
+      try {
+        newest.child.kill("SIGTERM");
+      } catch {
+        // It exited between the check and the kill: nothing to stop.
+      }
+    }
     await newest.child.status;
   };
   try {
     while (!signal.aborted) {
+      const died = workers.filter((w) => w.exit);
+      workers = workers.filter((w) => !w.exit);
       const counts = await queue.getJobCounts("waiting", "prioritized", "delayed", "active");
       const waiting = counts.waiting + counts.prioritized + counts.delayed;
       idleFor = waiting === 0 && counts.active === 0 ? idleFor + 1 : 0;
       const want = desiredWorkers(
-        { waiting, current: workers.length, idleFor },
+        { waiting, active: counts.active, current: workers.length, idleFor },
         {
           min: config.minWorkers,
           max: config.maxWorkers,
@@ -66,12 +100,14 @@ export async function supervise(
           idleTicks: config.idleTicks,
         },
       );
-      let action: string | undefined;
+      const actions = died.map((w) =>
+        `${w.name} (pid ${w.child.pid}) exited: ${w.exit!.signal ?? `code ${w.exit!.code}`}`
+      );
       if (want > workers.length) {
-        action = `scale up ${workers.length} → ${want}`;
+        actions.push(`scale up ${workers.length} → ${want}`);
         while (workers.length < want) spawn();
       } else if (want < workers.length) {
-        action = `scale down ${workers.length} → ${want}`;
+        actions.push(`scale down ${workers.length} → ${want}`);
         while (workers.length > want) await stopOne();
         idleFor = 0;
       }
@@ -80,7 +116,8 @@ export async function supervise(
         waiting,
         active: counts.active,
         workers: workers.length,
-        ...(action ? { action } : {}),
+        pids: workers.map((w) => w.child.pid),
+        ...(actions.length > 0 ? { action: actions.join("; ") } : {}),
       });
       await new Promise((r) => setTimeout(r, config.tickMs));
     }

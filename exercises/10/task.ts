@@ -61,20 +61,25 @@ export async function runTask(task: Task): Promise<void> {
  * How many workers the supervisor wants: enough for the backlog at
  * `jobsPerWorker` each, within [min, max]. It never stops a busy worker: it
  * only goes down by one, and only after `idleTicks` ticks with nothing waiting.
+ * With no worker left, active tasks count as backlog: their worker died, and
+ * only a running worker's stalled-job check puts them back on the queue.
  *
  * @example
  * ```ts
- * desiredWorkers({ waiting: 95, current: 1, idleFor: 0 }, { min: 1, max: 4, jobsPerWorker: 10, idleTicks: 4 }); // 4
- * desiredWorkers({ waiting: 0, current: 3, idleFor: 4 }, { min: 1, max: 4, jobsPerWorker: 10, idleTicks: 4 }); // 2
+ * const limits = { min: 0, max: 4, jobsPerWorker: 10, idleTicks: 4 };
+ * desiredWorkers({ waiting: 95, active: 0, current: 1, idleFor: 0 }, limits); // 4
+ * desiredWorkers({ waiting: 0, active: 0, current: 3, idleFor: 4 }, limits); // 2
+ * desiredWorkers({ waiting: 0, active: 1, current: 0, idleFor: 0 }, limits); // 1: an orphaned task
  * ```
  */
 export function desiredWorkers(
-  state: { waiting: number; current: number; idleFor: number },
+  state: { waiting: number; active: number; current: number; idleFor: number },
   limits: { min: number; max: number; jobsPerWorker: number; idleTicks: number },
 ): number {
   const clamp = (n: number) => Math.min(limits.max, Math.max(limits.min, n));
-  if (state.waiting > 0) {
-    return clamp(Math.max(state.current, Math.ceil(state.waiting / limits.jobsPerWorker)));
+  const backlog = state.waiting + (state.current === 0 ? state.active : 0);
+  if (backlog > 0) {
+    return clamp(Math.max(state.current, Math.ceil(backlog / limits.jobsPerWorker)));
   }
   if (state.idleFor >= limits.idleTicks) return clamp(state.current - 1);
   return clamp(state.current);

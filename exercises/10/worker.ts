@@ -5,7 +5,8 @@
  *
  * A worker killed mid-task holds a lock on the task that nobody renews: after
  * `LOCK_DURATION_MS` another worker's stalled-job check (every
- * `STALLED_INTERVAL_MS`) puts the task back on the queue, and it runs again.
+ * `STALLED_INTERVAL_MS`) puts the task back on the queue, and it runs again,
+ * up to `MAX_STALLED_COUNT` times; one more and the task fails.
  *
  * @example
  * ```sh
@@ -48,11 +49,16 @@ export function startWorker(
       concurrency: config.concurrency,
       lockDuration: config.lockDurationMs,
       stalledInterval: config.stalledIntervalMs,
+      maxStalledCount: config.maxStalledCount,
     },
   );
   worker.on(
     "stalled",
     (jobId) => console.error(`worker ${id}: job ${jobId} had stalled: back on the queue`),
+  );
+  worker.on(
+    "failed",
+    (job, err) => console.error(`worker ${id}: job ${job?.id} failed: ${err.message}`),
   );
   worker.on("error", (err) => console.error(`worker ${id}: ${err.message}`));
   return {
