@@ -234,7 +234,8 @@ check_function() {
   [ -n "$policy_file" ] || die "set POLICY_FILE (e.g. exercises/03/iam-policy.json)"
   [ -n "$bucket" ] || die "set TRIGGER_BUCKET"
   check_bucket_name "$bucket"
-  check_suffixes "${suffixes[@]}"
+  # ${a[@]+"${a[@]}"}: bash 3.2 (macOS) takes an empty array for unset under set -u.
+  check_suffixes ${suffixes[@]+"${suffixes[@]}"}
   arch=${ARCHITECTURE:-x86_64} memory=${MEMORY_MB:-512} timeout=${TIMEOUT_SECONDS:-60}
   retries=${MAX_RETRIES:-2} repo=${ECR_REPOSITORY:-$name} role=${ROLE_NAME:-$name-role}
   tag=${IMAGE_TAG:-$(date -u +%Y%m%d-%H%M%S)}
@@ -334,7 +335,7 @@ deploy_function() {
   if [ ${#suffixes[@]} -eq 0 ]; then
     configurations=$(notification "$name" "$function_arn" "")
   fi
-  for suffix in "${suffixes[@]}"; do
+  for suffix in ${suffixes[@]+"${suffixes[@]}"}; do
     configurations+="${configurations:+,}$(notification "$name$suffix" "$function_arn" "$suffix")"
   done
   # S3 checks that it may invoke the function, which can lag add-permission.
