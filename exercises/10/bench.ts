@@ -11,11 +11,16 @@
  */
 import { report } from "../../infra/bench/measure.ts";
 import { startScript } from "../../infra/script.ts";
-import { readConfig } from "./config.ts";
+import { integerSetting, readConfig } from "./config.ts";
 import type { Task } from "./task.ts";
 import { addTasks, openQueue } from "./tasks_queue.ts";
 
-const NOOP_TASKS = Number(Deno.env.get("BENCH_TASKS") ?? 3000);
+const NOOP_TASKS = integerSetting(
+  "BENCH_TASKS",
+  Deno.env.get("BENCH_TASKS") ?? "3000",
+  1,
+  1_000_000,
+);
 const CPU_TASKS = 200;
 
 /** Tasks/s for `workers` processes at `concurrency`, from the first task started to the last finished. */
