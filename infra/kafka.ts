@@ -29,15 +29,26 @@ import { Buffer } from "node:buffer";
 import process from "node:process";
 import { RECORD_OVERHEAD } from "./dead_letter.ts";
 
-// kafkajs 2.2.4 schedules a timer with a negative delay on every connection,
-// and the runtime prints a TimeoutNegativeWarning for each (kafkajs#1751;
-// harmless, never fixed upstream). Print every other warning as before.
-process.removeAllListeners("warning");
-process.on("warning", (warning) => {
-  if (warning.name !== "TimeoutNegativeWarning") {
-    console.error(`${warning.name}: ${warning.message}`);
-  }
-});
+/**
+ * Stops the runtime printing kafkajs's TimeoutNegativeWarning: kafkajs 2.2.4
+ * schedules a timer with a negative delay on every connection and the
+ * runtime warns for each (kafkajs#1751; harmless, never fixed upstream).
+ * Every other warning is printed as before. It changes process-wide state,
+ * so programs call it in their main; importing this module changes nothing.
+ *
+ * @example
+ * ```ts
+ * if (import.meta.main) quietKafkajsWarnings();
+ * ```
+ */
+export function quietKafkajsWarnings(): void {
+  process.removeAllListeners("warning");
+  process.on("warning", (warning) => {
+    if (warning.name !== "TimeoutNegativeWarning") {
+      console.error(`${warning.name}: ${warning.message}`);
+    }
+  });
+}
 
 /**
  * Splits and checks a `KAFKA_BROKERS` value: `host:port` entries, comma-separated.

@@ -118,3 +118,14 @@ public class Partitions {
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("infra/kafka.ts changes no process-wide state when imported", async () => {
+  const code = `import process from "node:process";
+const before = process.listeners("warning").length;
+await import(${JSON.stringify(new URL("./kafka.ts", import.meta.url).href)});
+console.log(JSON.stringify([before, process.listeners("warning").length]));`;
+  const out = await new Deno.Command(Deno.execPath(), { args: ["eval", code], stderr: "inherit" })
+    .output();
+  const [before, after] = JSON.parse(new TextDecoder().decode(out.stdout));
+  assert.equal(after, before);
+});

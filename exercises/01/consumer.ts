@@ -20,6 +20,7 @@ import {
   maxMessageBytes,
   messageBytes,
   newProducer,
+  quietKafkajsWarnings,
 } from "../../infra/kafka.ts";
 import { deadLetter, RECORD_OVERHEAD } from "../../infra/dead_letter.ts";
 import { runUntilSignal } from "../../infra/run_until_signal.ts";
@@ -120,6 +121,7 @@ export async function startConsumer(
 }
 
 if (import.meta.main) {
+  quietKafkajsWarnings();
   let config: Config;
   try {
     config = readConfig();

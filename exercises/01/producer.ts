@@ -19,6 +19,7 @@ import {
   maxMessageBytes,
   messageBytes,
   newProducer,
+  quietKafkajsWarnings,
 } from "../../infra/kafka.ts";
 import { deadLetter, RECORD_OVERHEAD } from "../../infra/dead_letter.ts";
 import { parseOrder } from "./order.ts";
@@ -176,6 +177,7 @@ export async function openBytes(path: string): Promise<ReadableStream<Uint8Array
 }
 
 if (import.meta.main) {
+  quietKafkajsWarnings();
   const path = Deno.args[0];
   if (!path || Deno.args.length > 1) {
     console.error("usage: deno run -A exercises/01/producer.ts <orders.json | orders.ndjson | ->");

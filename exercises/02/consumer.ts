@@ -25,6 +25,7 @@ import {
   maxMessageBytes,
   messageBytes,
   newProducer,
+  quietKafkajsWarnings,
 } from "../../infra/kafka.ts";
 import { deadLetter, decodeUtf8, RECORD_OVERHEAD } from "../../infra/dead_letter.ts";
 import { runUntilSignal } from "../../infra/run_until_signal.ts";
@@ -181,6 +182,7 @@ export async function startConsumer(config: Config): Promise<RunningConsumer> {
 }
 
 if (import.meta.main) {
+  quietKafkajsWarnings();
   let config: Config;
   try {
     config = readConfig();

@@ -10,7 +10,13 @@
  * @module
  */
 import type { Message } from "kafkajs";
-import { describeKafkaError, ensureTopics, kafkaClient, newProducer } from "../../infra/kafka.ts";
+import {
+  describeKafkaError,
+  ensureTopics,
+  kafkaClient,
+  newProducer,
+  quietKafkajsWarnings,
+} from "../../infra/kafka.ts";
 import { type Config, readConfig, topicsOf } from "./config.ts";
 
 /**
@@ -50,6 +56,7 @@ export async function publish(config: Config, messages: Message[]): Promise<void
 }
 
 if (import.meta.main) {
+  quietKafkajsWarnings();
   const count = Number(Deno.args[0] ?? 100);
   const poisonEvery = Number(Deno.env.get("POISON_EVERY") ?? 0);
   if (

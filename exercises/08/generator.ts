@@ -13,7 +13,13 @@
 import { parseArgs } from "node:util";
 import type { Message } from "kafkajs";
 import { type Config, readConfig, topicsOf } from "./config.ts";
-import { describeKafkaError, ensureTopics, kafkaClient, newProducer } from "../../infra/kafka.ts";
+import {
+  describeKafkaError,
+  ensureTopics,
+  kafkaClient,
+  newProducer,
+  quietKafkajsWarnings,
+} from "../../infra/kafka.ts";
 
 /** The shape of a run. */
 export interface GenerateOptions {
@@ -217,6 +223,7 @@ export function parseFlags(args: string[]): GenerateOptions {
 }
 
 if (import.meta.main) {
+  quietKafkajsWarnings();
   let options;
   try {
     options = parseFlags(Deno.args);

@@ -27,6 +27,7 @@ import {
   maxMessageBytes,
   messageBytes,
   newProducer,
+  quietKafkajsWarnings,
   sendWithin,
 } from "../../infra/kafka.ts";
 import { deadLetter, decodeUtf8, RECORD_OVERHEAD } from "../../infra/dead_letter.ts";
@@ -278,6 +279,7 @@ export async function lag(redis: Redis, admin: Admin, config: Config): Promise<n
 }
 
 if (import.meta.main) {
+  quietKafkajsWarnings();
   let config: Config;
   try {
     config = readConfig();
