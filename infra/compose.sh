@@ -26,7 +26,7 @@
 # Its containers reach them by service name: KAFKA_BROKERS=kafka:19092,
 # REDIS_URL=redis://redis:6379, S3_ENDPOINT=http://s3:7070,
 # DYNAMODB_ENDPOINT=http://dynamodb:8000. The host reaches the same services on
-# 127.0.0.1 with the defaults of DESIGN.md, as with `make services` (so stop
+# 127.0.0.1 with the defaults in the README's services table, as with `make services` (so stop
 # the native services first: the ports are the same).
 #
 # up/down/logs use `docker compose` if the Docker CLI has the plugin, else

@@ -1,6 +1,6 @@
 /**
  * Service endpoints shared by infra scripts and tests, from env vars with the
- * defaults in DESIGN.md (the ports `make services` and the compose files use).
+ * defaults in the README's services table (the ports `make services` and the compose files use).
  *
  * @example
  * ```ts
