@@ -97,9 +97,11 @@ Deno.test("runFlow() a failing child fails its parent with the reason, instead o
 });
 
 Deno.test("runFlow() a primes job longer than its lock completes, and runs exactly once", async () => {
-  // Three children of 1,000,000 numbers up to 2^31 - 1: the search takes seconds, the lock 1 s.
+  // Three children of 1,000,000 numbers up to 2^31 - 1: the search takes about 5 s, the lock 2 s
+  // (1 s would do for the search, but a child's 10 MB result can hold a loaded machine's thread
+  // that long: seen once).
   const specs = [1, 2, 3].map((seed) => ({ count: 1_000_000, max: 2 ** 31 - 1, seed }));
-  await withWorker({ LOCK_DURATION_MS: "1000" }, async (config, { worker }) => {
+  await withWorker({ LOCK_DURATION_MS: "2000" }, async (config, { worker }) => {
     const started: string[] = [];
     const problems: string[] = [];
     worker.on("active", (job) => started.push(job.name));
