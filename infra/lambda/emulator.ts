@@ -6,7 +6,7 @@
  *
  * @example
  * ```ts
- * const fn = await startFunction("exercises/03/handler.handler", { env: { TABLE_NAME: "t" } });
+ * const fn = await startFunction("exercises/03/handler.handler", { env: { ROWS_TABLE: "t" } });
  * try {
  *   const result = await fn.invoke({ Records: [] });
  *   if (!result.ok) console.error(result.error);
