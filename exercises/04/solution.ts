@@ -74,12 +74,13 @@ export async function getUser(id: string): Promise<{ source: string; user: User 
     throw new RangeError(`Cannot look up user as the id is not a positive integer: got "${id}"`);
   }
   const key = `${prefix}:${id}`;
+  let cached: string | null = null;
   try {
-    const cached = await redis.get(key);
-    if (cached !== null) return { source: "redis", user: JSON.parse(cached) };
+    cached = await redis.get(key);
   } catch (err) {
     redisFailed(err as Error);
   }
+  if (cached !== null) return { source: "redis", user: JSON.parse(cached) };
   const user = await fetchUser(id);
   if (user !== null) await redis.set(key, JSON.stringify(user), "EX", ttl).catch(redisFailed);
   return { source: "api", user };
