@@ -33,9 +33,17 @@ export interface Printed {
   order: Order;
 }
 
+const encoder = new TextEncoder();
+
+/** Writes all of `text` to stdout (one write may take only part of it). */
+async function writeAll(text: string): Promise<void> {
+  let bytes = encoder.encode(text);
+  while (bytes.length > 0) bytes = bytes.subarray(await Deno.stdout.write(bytes));
+}
+
 /** Options for {@linkcode startConsumer}. */
 export interface ConsumerOptions {
-  /** Called for each order above the threshold. Default: print it as a JSON line. */
+  /** Called for each order above the threshold. Default: print it as a JSON line on stdout. */
   onOrder?: (printed: Printed) => void;
   /** Called with this member's partitions after each rebalance. */
   onAssigned?: (partitions: number[]) => void;
@@ -64,7 +72,7 @@ export async function startConsumer(
   config: Config,
   options: ConsumerOptions = {},
 ): Promise<RunningConsumer> {
-  const { onOrder = (p) => console.log(JSON.stringify(p)), onAssigned } = options;
+  const { onOrder, onAssigned } = options;
   const kafka = kafkaClient(config.brokers, "orders-consumer");
   const admin = kafka.admin();
   await admin.connect();
@@ -92,23 +100,37 @@ export async function startConsumer(
   await consumer.connect();
   await consumer.subscribe({ topic: config.topic, fromBeginning: true });
   await consumer.run({
-    eachMessage: async ({ partition, message }) => {
-      const checked = parseOrder(message.value);
-      if (!checked.ok) {
-        const where = `${config.topic}/${partition}@${message.offset}`;
-        console.error(`consumer: dead-lettered ${where}: ${checked.reason}`);
-        // Sized to fit the dead-letter topic: one too big would crash the consumer.
-        const value = deadLetter(
-          { reason: checked.reason, source: where, rejected_at: new Date().toISOString() },
-          message.value,
-          dlqMax - messageBytes({ key: where, value: null }) - RECORD_OVERHEAD,
-        );
-        await dlq.send({ topic: config.dlqTopic, acks: -1, messages: [{ key: where, value }] });
-        return;
+    // A batch at a time, one stdout write per batch: a console.log per order (a
+    // synchronous write each) held the consumer to half its speed.
+    eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
+      const { partition } = batch;
+      const lines: string[] = [];
+      const flush = async () => {
+        if (lines.length > 0) await writeAll(lines.join("\n") + "\n");
+        lines.length = 0;
+      };
+      for (const message of batch.messages) {
+        if (!isRunning() || isStale()) break;
+        const checked = parseOrder(message.value);
+        if (!checked.ok) {
+          const where = `${config.topic}/${partition}@${message.offset}`;
+          console.error(`consumer: dead-lettered ${where}: ${checked.reason}`);
+          // Sized to fit the dead-letter topic: one too big would crash the consumer.
+          const value = deadLetter(
+            { reason: checked.reason, source: where, rejected_at: new Date().toISOString() },
+            message.value,
+            dlqMax - messageBytes({ key: where, value: null }) - RECORD_OVERHEAD,
+          );
+          await dlq.send({ topic: config.dlqTopic, acks: -1, messages: [{ key: where, value }] });
+        } else if (isAbove(checked.order, config.threshold)) {
+          const printed = { partition, offset: message.offset, order: checked.order };
+          if (onOrder) onOrder(printed);
+          else lines.push(JSON.stringify(printed));
+        }
+        resolveOffset(message.offset);
       }
-      if (isAbove(checked.order, config.threshold)) {
-        onOrder({ partition, offset: message.offset, order: checked.order });
-      }
+      await flush();
+      await heartbeat();
     },
   });
   return {

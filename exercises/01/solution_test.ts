@@ -4,7 +4,7 @@
  * split the partitions and print exactly the orders over ₹10,000, once each.
  */
 import assert from "node:assert/strict";
-import { readTopic, requireService, uniqueName, withTopics } from "../../infra/testing.ts";
+import { readTopic, requireService, uniqueName, until, withTopics } from "../../infra/testing.ts";
 import { copyAlone, startScript } from "../../infra/script.ts";
 import { isAbove, parseOrder } from "./order.ts";
 
@@ -20,7 +20,9 @@ Deno.test("solution.ts, copied alone, prints exactly the orders over 10000 once,
   // The sample's records as NDJSON (the short solution refuses a JSON array with a
   // broken element whole), and what they hold by the hardened version's rules.
   const lines = (await Deno.readTextFile(new URL("./orders.json", import.meta.url)))
-    .split("\n").map((l) => l.trim().replace(/,$/, "")).filter((l) => l !== "[" && l !== "]" && l !== "");
+    .split("\n").map((l) => l.trim().replace(/,$/, "")).filter((l) =>
+      l !== "[" && l !== "]" && l !== ""
+    );
   await Deno.writeTextFile(`${dir}/orders.ndjson`, lines.join("\n"));
   const checked = lines.map((line) => parseOrder(line));
   const expected = checked.flatMap((c) =>
@@ -40,7 +42,7 @@ Deno.test("solution.ts, copied alone, prints exactly the orders over 10000 once,
         rejected: checked.filter((c) => !c.ok).length,
       });
       const printed = () => members.flatMap((m) => m.stdout.lines);
-      await members[0].stdout.waitFor(() => printed().length >= expected.length, 30_000, "orders");
+      await until(() => printed().length >= expected.length, 30_000, "the orders above 10000");
       await new Promise((r) => setTimeout(r, 1000)); // room for a wrong extra one
       const ids = printed().map((line) => JSON.parse(line).order.order_id);
       assert.deepEqual(ids.toSorted(), expected.toSorted());
