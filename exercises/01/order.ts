@@ -5,6 +5,7 @@
  * @module
  */
 import { decodeUtf8 } from "../../infra/dead_letter.ts";
+import { describe } from "../../infra/describe.ts";
 
 /** An order as published to the topic. Extra fields are kept as they are. */
 export interface Order {
@@ -102,13 +103,4 @@ export function checkOrder(value: unknown): Checked {
  */
 export function isAbove(order: Order, threshold: number): boolean {
   return order.amount > threshold;
-}
-
-function describe(value: unknown): string {
-  if (value === null) return "null";
-  if (Array.isArray(value)) return "an array";
-  if (typeof value === "object") return "an object";
-  // Cut: a reason quotes the value, and a dead letter must stay small.
-  const shown = typeof value === "string" ? JSON.stringify(value) : String(value);
-  return `${typeof value} ${shown.length > 60 ? `${shown.slice(0, 57)}...` : shown}`;
 }

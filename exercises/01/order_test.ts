@@ -39,6 +39,15 @@ Deno.test("checkOrder() rejects each broken field with its own reason", () => {
       { ...valid, created_at: "yesterday" },
       'created_at must be an ISO 8601 date: got string "yesterday"',
     ],
+    [
+      { ...valid, customer_id: { id: 1 } },
+      "customer_id must be a string or an integer: got an object",
+    ],
+    // Cut after 60 characters, between code points: a lone surrogate would reach the dead letter.
+    [
+      { ...valid, amount: "😀".repeat(5000) },
+      `amount must be a number: got string "${"😀".repeat(60)}…" (5000 characters)`,
+    ],
   ];
   for (const [value, reason] of cases) {
     assert.deepEqual(checkOrder(value), { ok: false, reason }, JSON.stringify(value));

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { countRows, type CountRowsOptions, CsvError, isCsvKey } from "./csv_rows.ts";
 import { countRowsWithCsvParse, skipsBlankLikeRecord } from "./_csv_parse_count.ts";
+import { seededRandom } from "../../infra/random.ts";
 
 const encoder = new TextEncoder();
 
@@ -391,7 +392,7 @@ Deno.test("countRows() counts text with TAB, VT and FF, and Latin-1 or Windows-1
 });
 
 Deno.test("countRows() rejects 200 random binary blobs, counting none", async () => {
-  const random = prng(20261202);
+  const random = seededRandom(20261202);
   for (let blob = 0; blob < 200; blob++) {
     const bytes = Uint8Array.from({ length: 64 + blob * 16 }, () => Math.floor(random() * 256));
     await assert.rejects(countRows(chunks(bytes)), CsvError, `blob ${blob}`);
@@ -402,16 +403,6 @@ Deno.test("countRows() rejects 200 random binary blobs, counting none", async ()
 // random input from a seeded PRNG, so that a failure names the seed that rebuilds it.
 
 type Random = () => number;
-
-/** mulberry32: a small seeded PRNG. */
-function prng(seed: number): Random {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
 
 const pick = <T>(random: Random, items: readonly T[]): T =>
   items[Math.floor(random() * items.length)];
@@ -481,7 +472,7 @@ async function outcome(
 Deno.test("countRows() agrees with csv-parse on random edge-case input", async () => {
   let differing = 0;
   for (let seed = 1; seed <= 3000; seed++) {
-    const random = prng(seed);
+    const random = seededRandom(seed);
     const text = edgyCsv(random), bytes = encoder.encode(text), parts = split(random, bytes);
     const options = { header: random() < 0.8 };
     const where = `seed ${seed}, input ${JSON.stringify(text)}, chunks of ${
@@ -499,7 +490,7 @@ Deno.test("countRows() agrees with csv-parse on random edge-case input", async (
 
 Deno.test("countRows() counts random valid CSV as built", async () => {
   for (let seed = 1; seed <= 2000; seed++) {
-    const random = prng(seed);
+    const random = seededRandom(seed);
     const header = random() < 0.8;
     const { text, expected } = validCsv(random, header);
     const bytes = encoder.encode(text), parts = split(random, bytes);

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { describe } from "../../infra/describe.ts";
 
 /** Digits only, no leading zero; at most 16, so the value check below is exact. */
 const ID = /^[1-9][0-9]{0,15}$/;
@@ -52,21 +53,4 @@ export function parseUserId(id: unknown): string {
  */
 export function userKey(prefix: string, id: string): string {
   return `${prefix}:${id}`;
-}
-
-/** Longer ids are cut in messages: an id is at most 16 digits, so the rest tells nothing. */
-const SHOWN = 40;
-
-function describe(value: unknown): string {
-  if (typeof value === "string") {
-    // Cut by code points, so a cut never splits a surrogate pair.
-    const chars = [...value];
-    if (chars.length <= SHOWN) return JSON.stringify(value);
-    return `${JSON.stringify(`${chars.slice(0, SHOWN).join("")}…`)} (${chars.length} characters)`;
-  }
-  if (typeof value === "number") return String(value);
-  if (value === null) return "null";
-  if (value === undefined) return "undefined";
-  if (Array.isArray(value)) return "an array";
-  return typeof value === "object" ? "an object" : `a ${typeof value}`;
 }

@@ -51,10 +51,11 @@ Deno.test("parseUserId() names the bad value in its message", () => {
     name: "RangeError",
     message: `Cannot look up user as the id is not a positive integer without leading zeros, ` +
       `at most 9007199254740991: ` +
-      `current value is "42:*"`,
+      `current value is string "42:*"`,
   });
   assert.throws(() => parseUserId(null), /current value is null$/);
   assert.throws(() => parseUserId([42]), /current value is an array$/);
+  assert.throws(() => parseUserId(4.5), /current value is number 4.5$/);
 });
 
 Deno.test("parseUserId() cuts a long id in its message, by characters", () => {
@@ -70,11 +71,11 @@ Deno.test("parseUserId() cuts a long id in its message, by characters", () => {
     message("7".repeat(5000)),
     `Cannot look up user as the id is not a positive integer without leading zeros, ` +
       `at most 9007199254740991: ` +
-      `current value is "${"7".repeat(40)}…" (5000 characters)`,
+      `current value is string "${"7".repeat(60)}…" (5000 characters)`,
   );
-  // 41 emoji: cut after 40 of them, never inside one (a lone surrogate).
-  assert.match(message("😀".repeat(41)), /is "(😀){40}…" \(41 characters\)$/);
-  assert.match(message("😀".repeat(40)), /is "(😀){40}"$/);
+  // 61 emoji: cut after 60 of them, never inside one (a lone surrogate).
+  assert.match(message("😀".repeat(61)), /is string "(😀){60}…" \(61 characters\)$/);
+  assert.match(message("😀".repeat(60)), /is string "(😀){60}"$/);
 });
 
 Deno.test("userKey() puts the id under the prefix", () => {

@@ -16,7 +16,8 @@
 import { type Context, Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { Redis } from "ioredis";
-import { checkRecord, isRecordId, type NewRecord, shorten, type StoredRecord } from "./record.ts";
+import { shorten } from "../../infra/describe.ts";
+import { checkRecord, isRecordId, type NewRecord, type StoredRecord } from "./record.ts";
 import { isUnavailable, loadRecord, saveRecord } from "./store.ts";
 
 /** Options for {@linkcode createApp}. */

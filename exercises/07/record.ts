@@ -11,6 +11,7 @@
  *
  * @module
  */
+import { describe, shorten } from "../../infra/describe.ts";
 
 /** A record as the client sends it, after validation and defaults. */
 export interface NewRecord {
@@ -54,29 +55,6 @@ export function characters(text: string): number {
   let count = 0;
   for (const _ of text) count++;
   return count;
-}
-
-/**
- * The first `max` characters of `text` and "…" when it is longer, cut
- * between code points (never half of a surrogate pair), for messages.
- *
- * @example
- * ```ts
- * shorten("abcdef", 3); // "abc…"
- * ```
- */
-export function shorten(text: string, max: number): string {
-  const chars = [...text];
-  return chars.length > max ? `${chars.slice(0, max).join("")}…` : text;
-}
-
-/** `string "abc"`, `number 7`, `null`, `an array`…, for messages; long strings cut. */
-function describe(value: unknown): string {
-  if (value === null) return "null";
-  if (Array.isArray(value)) return "an array";
-  if (typeof value === "string") return `string ${JSON.stringify(shorten(value, 40))}`;
-  if (typeof value === "object") return "an object";
-  return `${typeof value} ${String(value)}`;
 }
 
 /**

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { describe } from "../../infra/describe.ts";
 
 /** A valid click, as counted. */
 export interface Click {
@@ -120,11 +121,4 @@ function parseTs(value: unknown): number | null | undefined {
   if (typeof value !== "string" || !ISO_DATE_TIME.test(value)) return null;
   const ms = Date.parse(value);
   return Number.isNaN(ms) ? null : ms;
-}
-
-function describe(value: unknown): string {
-  if (value === null) return "null";
-  if (Array.isArray(value)) return "an array";
-  const shown = typeof value === "string" ? JSON.stringify(value) : String(value);
-  return `${typeof value} ${shown.length > 60 ? `${shown.slice(0, 57)}...` : shown}`;
 }

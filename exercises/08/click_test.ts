@@ -45,7 +45,7 @@ Deno.test("checkClick() rejects each broken field with its own reason", () => {
     [{ ...valid, user_id: 1.5 }, "user_id must be a string or an integer: got number 1.5"],
     [
       { ...valid, user_id: { id: 1 } },
-      "user_id must be a string or an integer: got object [object Object]",
+      "user_id must be a string or an integer: got an object",
     ],
     [{ ...valid, user_id: "x".repeat(129) }, "user_id is longer than 128 characters"],
     [{ ...valid, url: undefined }, "url is missing"],
@@ -58,6 +58,12 @@ Deno.test("checkClick() rejects each broken field with its own reason", () => {
     [{ ...valid, ts: -1 }, `${badTs} number -1`],
     [{ ...valid, ts: 1.5 }, `${badTs} number 1.5`],
     [{ ...valid, ts: true }, `${badTs} boolean true`],
+    // Cut after 60 characters, between code points: a lone surrogate would reach the dead letter.
+    [{ ...valid, url: ["/"] }, "url must be a string: got an array"],
+    [
+      { ...valid, ts: "😀".repeat(5000) },
+      `${badTs} string "${"😀".repeat(60)}…" (5000 characters)`,
+    ],
   ];
   for (const [value, reason] of cases) {
     assert.deepEqual(checkClick(value), { ok: false, reason }, JSON.stringify(value));

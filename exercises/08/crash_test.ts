@@ -5,6 +5,7 @@
  * counts worked out directly from the events that were produced.
  */
 import assert from "node:assert/strict";
+import { seededRandom } from "../../infra/random.ts";
 import { readTopic, requireService, testKafka } from "../../infra/testing.ts";
 import { startScript } from "../../infra/script.ts";
 import { envOf, produce, testConfig, until, withRedis, withTopicsOf } from "./_testing.ts";
@@ -35,8 +36,7 @@ Deno.test("processor.ts keeps exact counts across repeated kill -9 mid-stream an
   const events: { key: string; value: string }[] = [];
   const truth = new Map<string, number[]>(); // user → click times
   const bad = new Set<number>(); // indexes of the broken events
-  let seed = 7;
-  const random = () => (seed = (seed * 16807) % 2147483647) / 2147483647;
+  const random = seededRandom(7);
   for (let i = 0; i < EVENTS; i++) {
     const user = `u-${Math.floor(random() * USERS)}`;
     if (i % BAD_EVERY === BAD_EVERY - 1) {

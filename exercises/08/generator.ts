@@ -20,6 +20,7 @@ import {
   newProducer,
   quietKafkajsWarnings,
 } from "../../infra/kafka.ts";
+import { seededRandom } from "../../infra/random.ts";
 
 /** The shape of a run. */
 export interface GenerateOptions {
@@ -60,7 +61,7 @@ const URLS = ["/", "/search", "/cart", "/checkout", "/product/42", "/product/7",
  */
 export function* syntheticEvents(options: GenerateOptions): Generator<SyntheticEvent> {
   const { count, users = 100, bad = 0, seed = 1, now = Date.now } = options;
-  const random = mulberry32(seed);
+  const random = seededRandom(seed);
   const width = String(users - 1).length;
   let broken = 0;
   for (let i = 0; i < count; i++) {
@@ -177,18 +178,6 @@ export async function generate(
   };
 }
 
-/** A small seeded pseudo-random generator (mulberry32): numbers in [0, 1). */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Reads the command line; throws a RangeError naming the flag on a bad value. */
 export function parseFlags(args: string[]): GenerateOptions {
   const { values } = parseArgs({
@@ -218,7 +207,7 @@ export function parseFlags(args: string[]): GenerateOptions {
     rate: number("rate", (n) => Number.isFinite(n) && n >= 0, "a non-negative number"),
     users: number("users", (n) => Number.isInteger(n) && n >= 1, "a positive integer"),
     bad: number("bad", (n) => n >= 0 && n <= 1, "a fraction from 0 to 1"),
-    seed: number("seed", Number.isInteger, "an integer"),
+    seed: number("seed", Number.isSafeInteger, "a safe integer"),
   };
 }
 

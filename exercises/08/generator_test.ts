@@ -55,6 +55,11 @@ Deno.test("parseFlags() reads the flags with their defaults and rejects bad valu
   assert.throws(() => parseFlags(["--count", "ten"]), /'--count'.*"ten"/);
   assert.throws(() => parseFlags(["--users", "0"]), /'--users'/);
   assert.throws(() => parseFlags(["--rate", ""]), /'--rate'/);
+  // 1e300 is an integer, but beyond 2^53 the seed would not replay what it names.
+  assert.throws(() => parseFlags(["--seed", "1e300"]), {
+    name: "RangeError",
+    message: `Cannot use '--seed' as it is not a safe integer: current value is "1e300"`,
+  });
   assert.throws(() => parseFlags(["--colour", "red"]), /colour/);
 });
 

@@ -14,6 +14,7 @@ import {
   S3Client,
 } from "@aws-sdk/client-s3";
 import { uniqueName } from "../../infra/testing.ts";
+import { seededRandom } from "../../infra/random.ts";
 import { readConfig } from "./config.ts";
 
 /** Two fresh buckets and a client. */
@@ -92,11 +93,7 @@ export async function withBuckets(
  * ids, times with offsets.
  */
 export function generateOrders(n: number, seed = 9): string {
-  let state = seed >>> 0;
-  const next = () => {
-    state = (state * 1664525 + 1013904223) >>> 0;
-    return state / 2 ** 32;
-  };
+  const next = seededRandom(seed);
   const lines: string[] = [];
   for (let i = 0; i < n; i++) {
     const customer = Math.floor(next() * 500);

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { seededRandom } from "../../infra/random.ts";
 import { outputKey } from "./output_key.ts";
 
 const utf8Length = (text: string) => new TextEncoder().encode(text).length;
@@ -129,8 +130,7 @@ Deno.test("outputKey() rejects a prefix that is not clean", () => {
 });
 
 Deno.test("outputKey() stays safe on random hostile keys", () => {
-  let seed = 9;
-  const random = () => (seed = (seed * 48271) % 2147483647) / 2147483647;
+  const random = seededRandom(9);
   const pieces = [
     "..",
     ".",

@@ -8,7 +8,8 @@
  */
 
 import pl from "nodejs-polars";
-import { describe, type Place, TransformError } from "./summary.ts";
+import { describe } from "../../infra/describe.ts";
+import { type Place, TransformError } from "./summary.ts";
 
 /** The largest amount kept exact: Number.MAX_SAFE_INTEGER paise. */
 export const MAX_RUPEES = "90071992547409.91";

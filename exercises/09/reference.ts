@@ -12,9 +12,9 @@
  * @module
  */
 
+import { describe } from "../../infra/describe.ts";
 import {
   type CustomerSummary,
-  describe,
   HIGH_VALUE_PAISE,
   type Place,
   TransformError,

@@ -74,23 +74,3 @@ function where({ record, line }: Place): string {
   if (line !== undefined) return `line ${line}: `;
   return "";
 }
-
-/**
- * A value as an error message shows it: type and value, long strings cut
- * (a record can hold megabytes).
- *
- * @example
- * ```ts
- * describe("25000"); // 'string "25000"'
- * describe([1]); // "an array"
- * ```
- */
-export function describe(value: unknown): string {
-  if (value === null) return "null";
-  if (Array.isArray(value)) return "an array";
-  if (typeof value === "string") {
-    return `string ${JSON.stringify(value.length > 60 ? `${value.slice(0, 60)}…` : value)}`;
-  }
-  if (typeof value === "object") return "an object";
-  return `${typeof value} ${String(value)}`;
-}
