@@ -5,10 +5,11 @@
  * @module
  */
 import { Redis } from "ioredis";
+import { closeRedis } from "../../infra/redis_client.ts";
 import { uniqueName } from "../../infra/testing.ts";
 import { type Config, readConfig } from "./config.ts";
 import { startUserApi, type UserApi } from "./user_api.ts";
-import { closeRedis, createUserCache, type UserCache } from "./user_cache.ts";
+import { createUserCache, type UserCache } from "./user_cache.ts";
 
 /** Runs `fn` with a user API on a free loopback port, then stops it. */
 export async function withUserApi<T>(

@@ -7,7 +7,7 @@ import { Redis } from "ioredis";
 import { requireService, uniqueName } from "../../infra/testing.ts";
 import { startScript } from "../../infra/script.ts";
 import { makeUser } from "./user_api.ts";
-import { closeRedis } from "./user_cache.ts";
+import { closeRedis } from "../../infra/redis_client.ts";
 import { deleteKeys } from "./_testing.ts";
 
 function freePort(): number {
@@ -46,7 +46,7 @@ Deno.test("user_cache.ts prints one line per id: from the API, then from Redis",
     assert.ok(lines[0].ms >= 100 && lines[1].ms < 100, JSON.stringify(lines));
     assert.match(
       lookup.stderr.tail(1),
-      /^user-cache: Cannot look up user as the id is not a positive integer .*: current value is "042"$/,
+      /^user-cache: Cannot look up user as the id is not a positive integer .*: current value is string "042"$/,
     );
     const stats = await (await fetch(`http://127.0.0.1:${port}/stats`)).json();
     assert.deepEqual(stats, { calls: 2, found: 1, not_found: 1, bad_request: 0 });

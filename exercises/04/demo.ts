@@ -14,7 +14,8 @@ import { readConfig } from "./config.ts";
 import { startRedisServer, type ThrowawayRedis } from "../../infra/redis_server.ts";
 import { deleteKeys } from "./_testing.ts";
 import { type ApiStats, makeUser } from "./user_api.ts";
-import { closeRedis, createUserCache, type UserCache } from "./user_cache.ts";
+import { closeRedis } from "../../infra/redis_client.ts";
+import { createUserCache, type UserCache } from "./user_cache.ts";
 
 const LATENCY_MS = 200;
 const stamp = new Date().toISOString().replace(/\D/g, "").slice(0, 14);

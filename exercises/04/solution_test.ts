@@ -9,7 +9,7 @@ import { copyAlone, startScript } from "../../infra/script.ts";
 import { requireService, uniqueName, until } from "../../infra/testing.ts";
 import { deleteKeys, monitorKeys, withUserApi } from "./_testing.ts";
 import { makeUser, type UserApi } from "./user_api.ts";
-import { closeRedis } from "./user_cache.ts";
+import { closeRedis } from "../../infra/redis_client.ts";
 
 /** Runs the copied solution once with `ids`; its JSON lines, stderr and exit code. */
 async function run(dir: string, ids: string[], env: Record<string, string>) {

@@ -16,6 +16,7 @@
  * @module
  */
 import { Redis } from "ioredis";
+import { closeRedis, failFastOptions } from "../../infra/redis_client.ts";
 import { type Config, readConfig } from "./config.ts";
 import { SingleFlight } from "./single_flight.ts";
 import type { User } from "./user_api.ts";
@@ -70,40 +71,6 @@ export interface CacheOptions {
 }
 
 /**
- * An ioredis client that fails fast instead of waiting for Redis. ioredis's
- * defaults suit a job queue, not a cache: commands issued while disconnected
- * wait in an offline queue, and a command in flight when the connection drops
- * is retried up to 20 reconnects later, so a down Redis would hang every
- * lookup for seconds. Here a command fails at once when there is no
- * connection, or after `timeoutMs` when Redis does not answer; ioredis keeps
- * reconnecting in the background (every second at most), so caching resumes
- * by itself.
- *
- * @example
- * ```ts
- * const redis = cacheRedis("redis://127.0.0.1:6379", 500);
- * await redis.connect();
- * ```
- */
-export function cacheRedis(url: string, timeoutMs: number): Redis {
-  const redis = new Redis(url, {
-    lazyConnect: true,
-    connectTimeout: timeoutMs,
-    commandTimeout: timeoutMs,
-    // How long a disconnect waits for the server to close its side (default
-    // 2 s): a hung Redis never does, and close() would wait that long.
-    disconnectTimeout: timeoutMs,
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 0,
-    retryStrategy: (times) => Math.min(times * 100, 1000),
-  });
-  // Without a listener ioredis prints every failed reconnection itself; the
-  // cache reports outages from the commands that fail.
-  redis.on("error", () => {});
-  return redis;
-}
-
-/**
  * Connects to Redis (if it can: the cache works without it) and returns the cache.
  *
  * @example
@@ -121,7 +88,12 @@ export async function createUserCache(
   const { warn = (message: string) => console.error(`user-cache: ${message}`) } = options;
   const stats: CacheStats = { lookups: 0, hits: 0, apiCalls: 0, joined: 0, redisErrors: 0 };
   const flight = new SingleFlight<Answer>();
-  const redis = cacheRedis(config.redisUrl, config.redisTimeoutMs);
+  // A down or hung Redis fails each command at once or after the timeout, so
+  // a lookup falls back to the API instead of waiting; caching resumes by itself.
+  const redis = new Redis(config.redisUrl, failFastOptions({ timeoutMs: config.redisTimeoutMs }));
+  // Without a listener ioredis prints every failed reconnection itself; the
+  // cache reports outages from the commands that fail.
+  redis.on("error", () => {});
 
   // Redis health as the commands see it: one warning when it goes, one when it is back.
   let redisDown = false;
@@ -262,29 +234,6 @@ export async function createUserCache(
     redis,
     close: () => closeRedis(redis),
   };
-}
-
-/**
- * Closes an ioredis client: QUIT when connected, else stops reconnecting; and
- * waits until the socket is gone (so Deno's test sanitizers see no leak).
- *
- * @example
- * ```ts
- * await closeRedis(redis);
- * ```
- */
-export async function closeRedis(redis: Redis): Promise<void> {
-  if (redis.status === "end" || redis.status === "wait") return;
-  if (redis.status === "reconnecting") {
-    // No socket, only the timer of the next attempt: disconnect() clears it,
-    // and no "end" event follows.
-    redis.disconnect();
-    return;
-  }
-  const ended = new Promise((resolve) => redis.once("end", resolve));
-  if (redis.status === "ready") await redis.quit().catch(() => redis.disconnect());
-  else redis.disconnect();
-  await ended;
 }
 
 /** What a flight yields: the JSON text (a user, or `null` for "not found"). */

@@ -9,7 +9,8 @@ import type { Redis } from "ioredis";
 import { env } from "../../infra/env.ts";
 import { type Script, startScript } from "../../infra/script.ts";
 import { uniqueName } from "../../infra/testing.ts";
-import { closeRedis, connectRedis, deleteKeys } from "./store.ts";
+import { closeRedis } from "../../infra/redis_client.ts";
+import { connectOrKeepTrying, deleteKeys } from "./store.ts";
 
 /** A prefix for one test's records. */
 export function testPrefix(): string {
@@ -25,7 +26,7 @@ export async function withRedis<T>(
   fn: (redis: Redis) => Promise<T>,
   url = env("REDIS_URL"),
 ): Promise<T> {
-  const redis = await connectRedis(url, { log: () => {} });
+  const redis = await connectOrKeepTrying(url, { log: () => {} });
   if (redis.status !== "ready") {
     redis.disconnect();
     throw new Error(

@@ -87,7 +87,7 @@ export function readConfig(vars: Record<string, string | undefined> = Deno.env.t
   // ioredis reads the database with parseInt: "/abc" would silently be
   // database 0, "/1.5" database 1; "/-1" (or a "?db=" it also reads) fails
   // only at connect. Whether the server has the database is checked there
-  // (connectRedis()).
+  // (connectOrKeepTrying()).
   if (!/^(\/(0|[1-9][0-9]{0,8}))?\/?$/.test(parsed.pathname) || parsed.searchParams.has("db")) {
     throw new TypeError(
       `Cannot use 'REDIS_URL' as its database is not a whole number from 0 written as ` +

@@ -20,7 +20,8 @@
  */
 import { createApp } from "./app.ts";
 import { type Config, readConfig, redactUrl } from "./config.ts";
-import { closeRedis, connectRedis } from "./store.ts";
+import { closeRedis } from "../../infra/redis_client.ts";
+import { connectOrKeepTrying } from "./store.ts";
 
 /**
  * Serves the API until SIGINT or SIGTERM, then shuts down gracefully and
@@ -28,7 +29,7 @@ import { closeRedis, connectRedis } from "./store.ts";
  */
 export async function serve(config: Config): Promise<void> {
   const redisAt = `REDIS_URL=${redactUrl(config.redisUrl)}`;
-  const redis = await connectRedis(config.redisUrl, { timeoutMs: config.redisTimeoutMs });
+  const redis = await connectOrKeepTrying(config.redisUrl, { timeoutMs: config.redisTimeoutMs });
   if (redis.status !== "ready") {
     console.error(
       `records-api: no answer from Redis at ${redisAt} yet: answering 503 until it does`,

@@ -5,10 +5,11 @@
  * @module
  */
 import { Redis, ReplyError } from "ioredis";
+import { closeRedis, failFastOptions } from "../../infra/redis_client.ts";
 import { redactUrl } from "./config.ts";
 import type { StoredRecord } from "./record.ts";
 
-/** Options for {@linkcode connectRedis}. */
+/** Options for {@linkcode connectOrKeepTrying}. */
 export interface ConnectOptions {
   /** Connect timeout, and how long one command may take. Default 1000 ms. */
   timeoutMs?: number;
@@ -17,10 +18,11 @@ export interface ConnectOptions {
 }
 
 /**
- * A client for the API: while Redis is unreachable every command fails at
- * once (no offline queue), a command that gets no answer fails after
- * `timeoutMs`, and the client keeps reconnecting in the background (at most
- * every 2 s) so the API recovers by itself when Redis is back.
+ * A client for the API that does not wait for Redis, at start or later:
+ * while Redis is unreachable every command fails at once, a command that
+ * gets no answer fails after `timeoutMs`, and the client keeps reconnecting
+ * in the background so the API recovers by itself when Redis is back
+ * (`failFastOptions()`, `infra/redis_client.ts`).
  *
  * Resolves after the first connection attempt, whether it worked or not:
  * `redis.status === "ready"` tells which. It never throws for Redis being
@@ -29,23 +31,17 @@ export interface ConnectOptions {
  *
  * @example
  * ```ts
- * const redis = await connectRedis("redis://127.0.0.1:6379", { timeoutMs: 500 });
+ * const redis = await connectOrKeepTrying("redis://127.0.0.1:6379", { timeoutMs: 500 });
  * redis.status; // "ready", or "reconnecting" when Redis is down
  * await closeRedis(redis);
  * ```
  */
-export async function connectRedis(url: string, options: ConnectOptions = {}): Promise<Redis> {
+export async function connectOrKeepTrying(
+  url: string,
+  options: ConnectOptions = {},
+): Promise<Redis> {
   const { timeoutMs = 1000, log = console.error } = options;
-  const redis = new Redis(url, {
-    lazyConnect: true,
-    connectTimeout: timeoutMs,
-    commandTimeout: timeoutMs,
-    // ioredis's defaults (queue commands while disconnected, retry each one
-    // 20 times) make a request wait for many seconds when Redis is down.
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 0,
-    retryStrategy: (attempt) => Math.min(attempt * 200, 2000),
-  });
+  const redis = new Redis(url, failFastOptions({ timeoutMs }));
   // One line per change, not one per reconnection attempt.
   let down = false;
   const lost = (why: string) => {
@@ -91,19 +87,6 @@ export async function connectRedis(url: string, options: ConnectOptions = {}): P
     );
   }
   return redis;
-}
-
-/** Closes the client: QUIT when connected (replies still in flight arrive first), else at once. */
-export async function closeRedis(redis: Redis): Promise<void> {
-  if (redis.status === "ready") {
-    try {
-      await redis.quit();
-      return;
-    } catch {
-      // Lost on the way out: close the socket below.
-    }
-  }
-  redis.disconnect();
 }
 
 /**

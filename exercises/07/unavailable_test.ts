@@ -5,7 +5,8 @@
  */
 import assert from "node:assert/strict";
 import { createApp } from "./app.ts";
-import { closeRedis, connectRedis, isUnavailable } from "./store.ts";
+import { closeRedis } from "../../infra/redis_client.ts";
+import { connectOrKeepTrying, isUnavailable } from "./store.ts";
 import { startRedisServer } from "../../infra/redis_server.ts";
 import { closedPort, postJson } from "./_testing.ts";
 
@@ -27,7 +28,7 @@ async function timed(app: ReturnType<typeof createApp>, path: string, init?: Req
 
 Deno.test("every endpoint answers 503 at once when nothing listens at REDIS_URL", async () => {
   const logged: string[] = [];
-  const redis = await connectRedis(`redis://127.0.0.1:${closedPort()}`, {
+  const redis = await connectOrKeepTrying(`redis://127.0.0.1:${closedPort()}`, {
     timeoutMs: 500,
     log: (l) => logged.push(l),
   });
@@ -60,7 +61,7 @@ Deno.test("every endpoint answers 503 at once when nothing listens at REDIS_URL"
 Deno.test("the API answers 503 while its Redis is dead and recovers when it is back", async () => {
   const own = await startRedisServer();
   const logged: string[] = [];
-  const redis = await connectRedis(own.url, { timeoutMs: 500, log: (l) => logged.push(l) });
+  const redis = await connectOrKeepTrying(own.url, { timeoutMs: 500, log: (l) => logged.push(l) });
   try {
     const app = createApp(redis, { prefix: "records", bodyLimit: 1024, log: () => {} });
     const created = await app.request("/records", postJson(record));
@@ -97,7 +98,7 @@ Deno.test("the API answers 503 while its Redis is dead and recovers when it is b
 
 Deno.test("a Redis that stops answering is a 503 after REDIS_TIMEOUT_MS, not a hang", async () => {
   const own = await startRedisServer();
-  const redis = await connectRedis(own.url, { timeoutMs: 300, log: () => {} });
+  const redis = await connectOrKeepTrying(own.url, { timeoutMs: 300, log: () => {} });
   try {
     const app = createApp(redis, { prefix: "records", bodyLimit: 1024, log: () => {} });
     assert.equal((await timed(app, "/healthz")).status, 200);
@@ -115,15 +116,15 @@ Deno.test("a Redis that stops answering is a 503 after REDIS_TIMEOUT_MS, not a h
   }
 });
 
-Deno.test("connectRedis() refuses a database the server does not have", async () => {
+Deno.test("connectOrKeepTrying() refuses a database the server does not have", async () => {
   const own = await startRedisServer({ args: ["--databases", "4"] });
   try {
-    await assert.rejects(connectRedis(`${own.url}/4`, { log: () => {} }), {
+    await assert.rejects(connectOrKeepTrying(`${own.url}/4`, { log: () => {} }), {
       name: "RangeError",
       message: `Cannot use 'REDIS_URL' as Redis has no database 4 ` +
         `(ERR DB index is out of range): current value is "${own.url}/4"`,
     });
-    const redis = await connectRedis(`${own.url}/3`, { log: () => {} });
+    const redis = await connectOrKeepTrying(`${own.url}/3`, { log: () => {} });
     await closeRedis(redis);
   } finally {
     await own.kill();
@@ -134,7 +135,10 @@ Deno.test("the API answers 503 when its Redis comes back without its database", 
   const own = await startRedisServer({ args: ["--databases", "2"] });
   const logged: string[] = [];
   await own.kill();
-  const redis = await connectRedis(`${own.url}/3`, { timeoutMs: 500, log: (l) => logged.push(l) });
+  const redis = await connectOrKeepTrying(`${own.url}/3`, {
+    timeoutMs: 500,
+    log: (l) => logged.push(l),
+  });
   try {
     const app = createApp(redis, { prefix: "records", bodyLimit: 1024, log: () => {} });
     await own.restart();
@@ -154,7 +158,7 @@ Deno.test("the API answers 503 when its Redis comes back without its database", 
       assert.deepEqual(body, unavailable);
     }
     // Nothing was written to database 0 instead.
-    const plain = await connectRedis(own.url, { log: () => {} });
+    const plain = await connectOrKeepTrying(own.url, { log: () => {} });
     try {
       assert.equal(await plain.dbsize(), 0);
     } finally {
@@ -172,7 +176,7 @@ Deno.test("isUnavailable() tells a missing answer from an answer that is an erro
   assert.equal(isUnavailable("not an error"), false);
   // Real reply errors, from our own Redis.
   const own = await startRedisServer();
-  const redis = await connectRedis(own.url, { log: () => {} });
+  const redis = await connectOrKeepTrying(own.url, { log: () => {} });
   try {
     await redis.hset("h", "f", "v");
     const wrongType = await redis.get("h").catch((err) => err);

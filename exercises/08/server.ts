@@ -17,6 +17,7 @@
 import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { Redis } from "ioredis";
+import { failFastOptions } from "../../infra/redis_client.ts";
 import { type Config, readConfig } from "./config.ts";
 import { connectRedis, readCounts } from "./store.ts";
 import { formatDuration, parseWindow } from "./window.ts";
@@ -124,11 +125,9 @@ function userIdOf(url: string): string {
 if (import.meta.main) {
   try {
     const config = readConfig();
-    // Fail fast while Redis is away (a 503) instead of queueing requests.
-    const redis = await connectRedis(config.redisUrl, {
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 0,
-    });
+    // Fail fast while Redis is away or hung (a 503 within a second) instead
+    // of queueing requests; unreachable at start is still exit 1.
+    const redis = await connectRedis(config.redisUrl, failFastOptions());
     const app = createApp(redis, config);
     const server = Deno.serve({
       hostname: config.httpHost,

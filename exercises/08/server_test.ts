@@ -4,7 +4,9 @@
  */
 import assert from "node:assert/strict";
 import type { Redis } from "ioredis";
-import { requireService } from "../../infra/testing.ts";
+import { closeRedis, failFastOptions } from "../../infra/redis_client.ts";
+import { startRedisServer } from "../../infra/redis_server.ts";
+import { requireService, until } from "../../infra/testing.ts";
 import { testConfig, withRedis } from "./_testing.ts";
 import type { Config } from "./config.ts";
 import { createApp } from "./server.ts";
@@ -144,14 +146,36 @@ Deno.test("createApp() answers 404 as JSON for other paths, and /health", async 
 Deno.test("createApp() answers 503 when Redis does not answer", async () => {
   await requireService("redis");
   const config = testConfig();
-  const redis = await connectRedis(config.redisUrl, {
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 0,
-  });
+  const redis = await connectRedis(config.redisUrl, failFastOptions());
   redis.disconnect();
   const app = createApp(redis, config);
   const res = await app.request("/users/u-1/clicks");
   assert.equal(res.status, 503);
   assert.deepEqual(await res.json(), { error: "Cannot read the counts: Redis is unavailable" });
   assert.equal((await app.request("/health")).status, 503);
+});
+
+Deno.test("createApp() answers 503 within the timeout when Redis hangs, and 200 once it answers", async () => {
+  const own = await startRedisServer();
+  const redis = await connectRedis(own.url, failFastOptions({ timeoutMs: 300 }));
+  let deadline: ReturnType<typeof setTimeout> | undefined;
+  try {
+    const app = createApp(redis, testConfig());
+    assert.equal((await app.request("/health")).status, 200);
+    own.pause(); // SIGSTOP: the socket stays open, no reply ever comes.
+    // Without a command timeout the request waits for ever: fail the test instead.
+    const hung = new Promise<never>((_, reject) => {
+      deadline = setTimeout(() => reject(new Error("no answer within 10 s")), 10_000);
+    });
+    const res = await Promise.race([app.request("/users/u-1/clicks"), hung]);
+    assert.equal(res.status, 503);
+    assert.deepEqual(await res.json(), { error: "Cannot read the counts: Redis is unavailable" });
+    own.resume();
+    await until(async () => (await app.request("/health")).status === 200, 10_000, "Redis back");
+  } finally {
+    clearTimeout(deadline);
+    own.resume();
+    await closeRedis(redis);
+    await own.kill();
+  }
 });
