@@ -4,7 +4,7 @@
  * restarted consumer processes exactly that message again, and loses none.
  */
 import assert from "node:assert/strict";
-import { requireService, uniqueName, withTopics } from "../../infra/testing.ts";
+import { requireService, testKafka, uniqueName, withTopics } from "../../infra/testing.ts";
 import { copyAlone, startScript } from "../../infra/script.ts";
 import { readLedger } from "./ledger.ts";
 
@@ -39,6 +39,46 @@ Deno.test("solution.ts, copied alone, reprocesses exactly the message it process
       const offsets = ledger.map((e) => e.offset);
       assert.deepEqual(offsets, ["0", "1", "2", "3", "4", "4", "5", "6", "7", "8", "9"]);
       assert.notEqual(ledger[4].pid, ledger[5].pid, "offset 4 again, by the new process");
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  });
+});
+
+Deno.test("solution.ts, copied alone, does not commit a message it failed on and exits 1", async () => {
+  await requireService("kafka");
+  const dir = await copyAlone(["exercises/02/solution.ts"]);
+  const topic = uniqueName("test-solution-payments");
+  const env = {
+    PAYMENTS_TOPIC: topic,
+    PAYMENTS_GROUP: uniqueName("g"),
+    PAYMENTS_PARTITIONS: "1",
+    LEDGER_FILE: `${dir}/ledger.ndjson`,
+  };
+  await withTopics([topic], async (admin) => {
+    try {
+      const produced = startScript("solution.ts", ["produce", "1"], env, dir);
+      assert.equal((await produced.status).code, 0, produced.stderr.tail());
+      const producer = testKafka().producer();
+      await producer.connect();
+      await producer.send({
+        topic,
+        messages: [{ value: "not json" }, { value: '{"payment_id":"p-x"}' }],
+      });
+      await producer.disconnect();
+      for (const run of [1, 2]) {
+        const consumer = startScript("solution.ts", ["consume"], env, dir);
+        const status = await consumer.status;
+        assert.equal(status.code, 1, `run ${run}: ${consumer.stderr.tail()}`);
+        assert.match(consumer.stderr.tail(1), /^consumer stopped: .*not valid JSON/);
+      }
+      assert.deepEqual(readLedger(env.LEDGER_FILE).map((e) => e.payment_id), ["p-0"]);
+      const [offsets] = await admin.fetchOffsets({ groupId: env.PAYMENTS_GROUP, topics: [topic] });
+      assert.equal(
+        offsets.partitions[0].offset,
+        "1",
+        "committed up to the bad message, not past it",
+      );
     } finally {
       await Deno.remove(dir, { recursive: true });
     }
