@@ -6,37 +6,17 @@
  * and DynamoDB Local.
  */
 import assert from "node:assert/strict";
-import { relative } from "node:path";
-import { fileURLToPath } from "node:url";
 import { requireService, uniqueName, until } from "../../infra/testing.ts";
-import { copyAlone } from "../../infra/script.ts";
 import { startFunction } from "../../infra/lambda/emulator.ts";
 import { startS3Trigger } from "../../infra/lambda/s3_trigger.ts";
+import { copyAloneTaskRoot } from "../../infra/lambda/task_root.ts";
 import { s3Event, TRICKY, withFixture } from "./_testing.ts";
 
-const ROOT = fileURLToPath(new URL("../../", import.meta.url));
-
-/**
- * solution.ts copied alone, and a Dockerfile beside it that builds a task
- * root of it and the runtime only (what `startFunction()`'s `image` runs).
- */
-async function copiedAlone(): Promise<{ dir: string; image: string }> {
-  const dir = await copyAlone(["exercises/03/solution.ts"]);
-  await Deno.writeTextFile(
-    `${dir}/Dockerfile`,
-    [
-      "COPY infra/lambda/bootstrap.ts infra/lambda/runtime.ts infra/lambda/",
-      `COPY ${dir}/solution.ts ./`,
-      "RUN deno install --entrypoint infra/lambda/bootstrap.ts solution.ts",
-      'CMD ["solution.handler"]',
-    ].join("\n"),
-  );
-  return { dir, image: relative(ROOT, `${dir}/Dockerfile`) };
-}
+const SOLUTION = "exercises/03/solution.ts";
 
 Deno.test("solution.ts handler(), copied alone, stores each upload's row count in DynamoDB", async () => {
   await requireService("dynamodb");
-  const { dir, image } = await copiedAlone();
+  const { image, remove } = await copyAloneTaskRoot(SOLUTION);
   const table = uniqueName("test-rows");
   const trigger = await startS3Trigger("solution.handler", { env: { ROWS_TABLE: table }, image });
   try {
@@ -54,13 +34,13 @@ Deno.test("solution.ts handler(), copied alone, stores each upload's row count i
     }, { s3Endpoint: trigger.endpoint, table });
   } finally {
     await trigger.stop();
-    await Deno.remove(dir, { recursive: true });
+    await remove();
   }
 });
 
 Deno.test("solution.ts handler() fails the invocation on a bad file, naming it, and counts the rest", async () => {
   await requireService("dynamodb");
-  const { dir, image } = await copiedAlone();
+  const { image, remove } = await copyAloneTaskRoot(SOLUTION);
   await withFixture(async (f) => {
     const fn = await startFunction("solution.handler", { env: f.env, image });
     try {
@@ -78,14 +58,14 @@ Deno.test("solution.ts handler() fails the invocation on a bad file, naming it, 
       assert.equal((await f.item("good.csv"))?.rows, 2);
     } finally {
       await fn.stop();
-      await Deno.remove(dir, { recursive: true });
+      await remove();
     }
   });
 });
 
 Deno.test("events/s3-put.json drives solution.ts handler(), which logs the count with no ROWS_TABLE", async () => {
   await requireService("dynamodb"); // the fixture makes a table, unused here
-  const { dir, image } = await copiedAlone();
+  const { image, remove } = await copyAloneTaskRoot(SOLUTION);
   const event = JSON.parse(
     await Deno.readTextFile(new URL("./events/s3-put.json", import.meta.url)),
   );
@@ -113,7 +93,7 @@ Deno.test("events/s3-put.json drives solution.ts handler(), which logs the count
       assert.equal(logged.rows, 3); // a BOM, CRLF and a quoted newline: 3 rows, not 4 lines
     } finally {
       await fn.stop();
-      await Deno.remove(dir, { recursive: true });
+      await remove();
     }
   });
 });

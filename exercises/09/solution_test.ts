@@ -6,36 +6,16 @@
  * reference.ts (the plain TypeScript transform) is the independent check.
  */
 import assert from "node:assert/strict";
-import { relative } from "node:path";
-import { fileURLToPath } from "node:url";
 import { uniqueName, until } from "../../infra/testing.ts";
-import { copyAlone } from "../../infra/script.ts";
 import { startFunction } from "../../infra/lambda/emulator.ts";
 import { encodeS3Key } from "../../infra/lambda/s3_event.ts";
 import { startS3Trigger } from "../../infra/lambda/s3_trigger.ts";
+import { copyAloneTaskRoot } from "../../infra/lambda/task_root.ts";
 import { transformOrdersPlain } from "./reference.ts";
 import { type Buckets, generateOrders, withBuckets } from "./_testing.ts";
 
-const ROOT = fileURLToPath(new URL("../../", import.meta.url));
-
-/**
- * solution.ts copied alone, and a Dockerfile beside it that builds a task
- * root of it and the runtime only (what `startFunction()`'s `image` runs).
- * The install fetches Polars' native package for this platform.
- */
-async function copiedAlone(): Promise<{ dir: string; image: string }> {
-  const dir = await copyAlone(["exercises/09/solution.ts"]);
-  await Deno.writeTextFile(
-    `${dir}/Dockerfile`,
-    [
-      "COPY infra/lambda/bootstrap.ts infra/lambda/runtime.ts infra/lambda/",
-      `COPY ${dir}/solution.ts ./`,
-      "RUN deno install --entrypoint infra/lambda/bootstrap.ts solution.ts",
-      'CMD ["solution.handler"]',
-    ].join("\n"),
-  );
-  return { dir, image: relative(ROOT, `${dir}/Dockerfile`) };
-}
+// The task root's install fetches Polars' native package for this platform.
+const SOLUTION = "exercises/09/solution.ts";
 
 /** The written summary's rows, parsed. */
 async function summaryRows(b: Buckets, key: string): Promise<unknown[]> {
@@ -54,7 +34,7 @@ function event(bucket: string, keys: string[]) {
 }
 
 Deno.test("solution.ts handler(), copied alone, writes to the output bucket the summary reference.ts computes", async () => {
-  const { dir, image } = await copiedAlone();
+  const { image, remove } = await copyAloneTaskRoot(SOLUTION);
   const source = uniqueName("test-orders");
   const output = uniqueName("test-summaries");
   const trigger = await startS3Trigger("solution.handler", {
@@ -86,59 +66,67 @@ Deno.test("solution.ts handler(), copied alone, writes to the output bucket the 
     }, { s3Endpoint: trigger.endpoint, source, output });
   } finally {
     await trigger.stop();
-    await Deno.remove(dir, { recursive: true });
+    await remove();
   }
 });
 
 Deno.test("solution.ts handler() fails the invocation on a bad record, naming it, and writes nothing for it", async () => {
-  const { dir, image } = await copiedAlone();
-  await withBuckets(async (b) => {
-    const fn = await startFunction("solution.handler", { env: b.env, image });
-    try {
-      const bad = await Deno.readTextFile(new URL("./samples/bad-amount.ndjson", import.meta.url));
-      await b.put("in/bad amount.ndjson", bad);
-      await b.put(
-        "good.json",
-        '[{"customer_id":"c1","amount":5,"created_at":"2026-11-30T10:00:00Z"}]',
-      );
-      const failed = await fn.invoke(event(b.source, ["in/bad amount.ndjson", "good.json"]));
-      assert.equal(failed.ok, false, JSON.stringify(failed));
-      assert.equal(
-        failed.ok ? "" : failed.error.errorMessage,
-        `Cannot transform s3://${b.source}/in/bad amount.ndjson: record 2 (line 2): ` +
-          'amount must be a number >= 0: got "25000"',
-      );
-      assert.deepEqual(await b.outputKeys(), ["summaries/good.ndjson"]);
-    } finally {
-      await fn.stop();
-    }
-  });
-  await Deno.remove(dir, { recursive: true });
+  const { image, remove } = await copyAloneTaskRoot(SOLUTION);
+  try {
+    await withBuckets(async (b) => {
+      const fn = await startFunction("solution.handler", { env: b.env, image });
+      try {
+        const bad = await Deno.readTextFile(
+          new URL("./samples/bad-amount.ndjson", import.meta.url),
+        );
+        await b.put("in/bad amount.ndjson", bad);
+        await b.put(
+          "good.json",
+          '[{"customer_id":"c1","amount":5,"created_at":"2026-11-30T10:00:00Z"}]',
+        );
+        const failed = await fn.invoke(event(b.source, ["in/bad amount.ndjson", "good.json"]));
+        assert.equal(failed.ok, false, JSON.stringify(failed));
+        assert.equal(
+          failed.ok ? "" : failed.error.errorMessage,
+          `Cannot transform s3://${b.source}/in/bad amount.ndjson: record 2 (line 2): ` +
+            'amount must be a number >= 0: got "25000"',
+        );
+        assert.deepEqual(await b.outputKeys(), ["summaries/good.ndjson"]);
+      } finally {
+        await fn.stop();
+      }
+    });
+  } finally {
+    await remove();
+  }
 });
 
 Deno.test("events/s3-put.json drives solution.ts handler()", async () => {
-  const { dir, image } = await copiedAlone();
   const fixture = JSON.parse(
     await Deno.readTextFile(new URL("./events/s3-put.json", import.meta.url)),
   );
   const sample = await Deno.readTextFile(new URL("./samples/orders.json", import.meta.url));
-  await withBuckets(async (b) => {
-    const fn = await startFunction("solution.handler", { env: b.env, image });
-    try {
-      const [record] = fixture.Records;
-      // The key as AWS sends it: URL-encoded, a space as '+', '/' kept.
-      assert.equal(record.s3.object.key, "orders/2026-11-30+%281%29.json");
-      await b.put("orders/2026-11-30 (1).json", sample);
-      record.s3.bucket.name = b.source;
-      const invoked = await fn.invoke(fixture);
-      assert.ok(invoked.ok, JSON.stringify(invoked));
-      assert.deepEqual(
-        await summaryRows(b, "summaries/orders/2026-11-30 (1).ndjson"),
-        transformOrdersPlain(sample).rows,
-      );
-    } finally {
-      await fn.stop();
-    }
-  });
-  await Deno.remove(dir, { recursive: true });
+  const { image, remove } = await copyAloneTaskRoot(SOLUTION);
+  try {
+    await withBuckets(async (b) => {
+      const fn = await startFunction("solution.handler", { env: b.env, image });
+      try {
+        const [record] = fixture.Records;
+        // The key as AWS sends it: URL-encoded, a space as '+', '/' kept.
+        assert.equal(record.s3.object.key, "orders/2026-11-30+%281%29.json");
+        await b.put("orders/2026-11-30 (1).json", sample);
+        record.s3.bucket.name = b.source;
+        const invoked = await fn.invoke(fixture);
+        assert.ok(invoked.ok, JSON.stringify(invoked));
+        assert.deepEqual(
+          await summaryRows(b, "summaries/orders/2026-11-30 (1).ndjson"),
+          transformOrdersPlain(sample).rows,
+        );
+      } finally {
+        await fn.stop();
+      }
+    });
+  } finally {
+    await remove();
+  }
 });

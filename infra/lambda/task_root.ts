@@ -14,6 +14,8 @@
  *
  * @module
  */
+import { basename, relative } from "node:path";
+import { copyAlone } from "../script.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 
@@ -125,6 +127,53 @@ export async function buildTaskRoot(dockerfile: string): Promise<TaskRoot> {
   return {
     dir,
     handler: plan.handler,
+    remove: () => Deno.remove(dir, { recursive: true }),
+  };
+}
+
+/** A file copied alone, and the Dockerfile of a task root of it and the runtime. */
+export interface AloneImage {
+  /** The temporary folder holding the file and the Dockerfile. */
+  dir: string;
+  /** The Dockerfile, relative to the repo root: what `startFunction()`'s `image` takes. */
+  image: string;
+  /** The handler its CMD names: `<file name without .ts>.handler`. */
+  handler: string;
+  remove(): Promise<void>;
+}
+
+/**
+ * `file` (a path from the repo root, exporting `handler`) copied alone into
+ * an empty folder, with a Dockerfile beside it whose task root holds that
+ * one file and the Deno runtime: no deno.json, no import map, no lockfile,
+ * as a learner's own function would be. `startFunction()` runs it with
+ * `image`; remove the folder when done.
+ *
+ * @example
+ * ```ts
+ * const alone = await copyAloneTaskRoot("exercises/03/solution.ts");
+ * const fn = await startFunction(alone.handler, { image: alone.image });
+ * await fn.stop();
+ * await alone.remove();
+ * ```
+ */
+export async function copyAloneTaskRoot(file: string): Promise<AloneImage> {
+  const dir = await copyAlone([file]);
+  const name = basename(file);
+  const handler = `${name.replace(/\.ts$/, "")}.handler`;
+  await Deno.writeTextFile(
+    `${dir}/Dockerfile`,
+    [
+      "COPY infra/lambda/bootstrap.ts infra/lambda/runtime.ts infra/lambda/",
+      `COPY ${relative(ROOT, `${dir}/${name}`)} ./`,
+      `RUN deno install --entrypoint infra/lambda/bootstrap.ts ${name}`,
+      `CMD ["${handler}"]`,
+    ].join("\n"),
+  );
+  return {
+    dir,
+    image: relative(ROOT, `${dir}/Dockerfile`),
+    handler,
     remove: () => Deno.remove(dir, { recursive: true }),
   };
 }
