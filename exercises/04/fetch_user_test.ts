@@ -64,6 +64,17 @@ Deno.test("fetchUser() refuses to cache an answer that is not user 7", async () 
   }
 });
 
+Deno.test("fetchUser() cuts a long answer in its message between characters", async () => {
+  // One ASCII character first: a cut at 80 UTF-16 units would split the 40th emoji.
+  const body = `x${"😀".repeat(5000)}`;
+  await withServer(() => new Response(body), async (url) => {
+    await assert.rejects(fetchUser(readConfig({ USER_API_URL: url }), "7"), {
+      message: `Cannot cache user 7 from USER_API_URL=${url} as it is not JSON: ` +
+        `current value is "x${"😀".repeat(79)}…"`,
+    });
+  });
+});
+
 Deno.test("fetchUser() gives up after USER_API_TIMEOUT_MS", async () => {
   await withServer(
     () => new Promise((r) => setTimeout(() => r(new Response("{}")), 300)),

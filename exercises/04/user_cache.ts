@@ -16,6 +16,7 @@
  * @module
  */
 import { Redis } from "ioredis";
+import { shorten } from "../../infra/describe.ts";
 import { closeRedis, failFastOptions } from "../../infra/redis_client.ts";
 import { type Config, readConfig } from "./config.ts";
 import { SingleFlight } from "./single_flight.ts";
@@ -342,8 +343,9 @@ export function whyNotUser(value: unknown, id: string): string | undefined {
   return undefined;
 }
 
+/** A body or cached value in a message: its first 80 characters, never half a surrogate pair. */
 function preview(text: string): string {
-  return JSON.stringify(text.length > 80 ? `${text.slice(0, 80)}…` : text);
+  return JSON.stringify(shorten(text, 80));
 }
 
 if (import.meta.main) {
