@@ -184,3 +184,38 @@ Deno.test("startConsumer() keeps going past a message whose whole dead letter wo
     assert.deepEqual(Buffer.from(dead[1].record_base64, "base64"), Buffer.from(invalid));
   });
 });
+
+Deno.test("startConsumer() stopped mid-batch leaves what it did not report to the next member", async () => {
+  await requireService("kafka");
+  const config = testConfig({ partitions: 1, threshold: 0 });
+  await withTopics([config.topic, config.dlqTopic], async () => {
+    // One partition, so one fetch holds thousands of orders; every 10th record is bad.
+    const lines = Array.from(
+      { length: 22_000 },
+      (_, i) =>
+        i % 10 === 9
+          ? `{"order_id":"bad-${i}"}`
+          : JSON.stringify({ order_id: `o-${i}`, customer_id: `c-${i % 50}`, amount: 1 + i }),
+    );
+    await publish(config, bytesOf(lines.join("\n")));
+    const printed = new Set<string>();
+    // The first member is told to stop at its 500th order, in the middle of its first batch.
+    let stopping: Promise<void> | undefined;
+    const first = await startConsumer(config, {
+      onOrder: (p) => {
+        printed.add(p.order.order_id);
+        if (printed.size === 500) stopping = first.stop();
+      },
+    });
+    await until(() => stopping !== undefined, 30_000, "500 orders");
+    await stopping;
+    assert.ok(printed.size < 19_800, `stopped before the end: ${printed.size}`);
+    const second = await startConsumer(config, { onOrder: (p) => printed.add(p.order.order_id) });
+    try {
+      await until(() => printed.size >= 19_800, 60_000, "every valid order");
+    } finally {
+      await second.stop();
+    }
+    assert.equal(printed.size, 19_800, "every valid order reported by one member or the other");
+  });
+});
