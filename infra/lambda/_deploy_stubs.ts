@@ -69,12 +69,21 @@ export async function runDeploy(
         mode: 0o755,
       });
     }
+    // The system's tools without a real aws or docker (Debian's docker.io puts one in
+    // /usr/bin): a missing stub must mean a missing tool, and no call may reach a real one.
+    await Deno.mkdir(`${dir}/system`);
+    for (const bin of ["/usr/bin", "/bin"]) {
+      for await (const entry of Deno.readDir(bin)) {
+        if (["aws", "docker"].includes(entry.name)) continue;
+        await Deno.symlink(`${bin}/${entry.name}`, `${dir}/system/${entry.name}`).catch(() => {});
+      }
+    }
     const root = new URL("../../", import.meta.url).pathname;
     const output = await new Deno.Command("/bin/bash", {
       args: [`${root}${script}`, ...args],
       clearEnv: true,
       env: {
-        PATH: `${dir}:/usr/bin:/bin`,
+        PATH: `${dir}:${dir}/system`,
         HOME: dir,
         STUB_LOG: log,
         AWS_REGION: "ap-south-1",
