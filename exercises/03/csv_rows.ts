@@ -1,3 +1,4 @@
+// deno-lint-ignore-file no-control-regex -- the file signatures below match binary magic bytes
 /**
  * Counts the data rows of a CSV byte stream (an S3 object body) in constant
  * memory: a byte-level state machine reads each chunk once and builds no
