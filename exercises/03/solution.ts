@@ -92,12 +92,13 @@ async function countObject(bucket: string, key: string) {
 /** The Lambda handler (`_HANDLER=solution.handler`). */
 export async function handler(event: S3Event) {
   const counts = [], failures = [];
-  for (const record of event.Records) {
-    if (!record.eventName.startsWith("ObjectCreated:")) continue; // a delete: nothing to count
-    const bucket = record.s3.bucket.name;
-    let key = record.s3.object.key;
+  for (const [i, record] of (event.Records ?? []).entries()) {
+    let bucket = "?", key = `record ${i}`;
     try {
-      key = decodeURIComponent(key.replace(/\+/g, " "));
+      // Read inside the try: one record that is not an S3 one must not stop the others.
+      if (!record.eventName.startsWith("ObjectCreated:")) continue; // a delete: nothing to count
+      bucket = record.s3.bucket.name;
+      key = decodeURIComponent(record.s3.object.key.replace(/\+/g, " "));
       counts.push(await countObject(bucket, key));
     } catch (err) {
       const reason = `Cannot count rows of s3://${bucket}/${key}: ${(err as Error).message}`;

@@ -122,11 +122,12 @@ function summarise(orders: Order[]): string {
 /** The Lambda handler (`_HANDLER=solution.handler`). */
 export async function handler(event: S3Event) {
   const written = [], failures = [];
-  for (const record of event.Records) {
-    const bucket = record.s3.bucket.name;
-    let key = record.s3.object.key;
+  for (const [i, record] of (event.Records ?? []).entries()) {
+    let bucket = "?", key = `record ${i}`;
     try {
-      key = decodeURIComponent(key.replace(/\+/g, " "));
+      // Read inside the try: one record that is not an S3 one must not stop the others.
+      bucket = record.s3.bucket.name;
+      key = decodeURIComponent(record.s3.object.key.replace(/\+/g, " "));
       if (bucket === outputBucket && key.startsWith(outputPrefix)) continue; // our own output
       const object = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
       const text = (await object.Body!.transformToString()).replace(/^\uFEFF/, "");
