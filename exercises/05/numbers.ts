@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { seededRandom } from "../../infra/random.ts";
 
 /** What a generate job asks for. */
 export interface GenerateSpec {
@@ -40,8 +41,8 @@ export function checkSpec(spec: GenerateSpec): GenerateSpec {
 }
 
 /**
- * `count` numbers drawn uniformly from [2, max] with a seeded generator
- * (mulberry32): the same spec always gives the same numbers.
+ * `count` numbers drawn uniformly from [2, max] with `seededRandom()`
+ * (infra/random.ts): the same spec always gives the same numbers.
  *
  * @example
  * ```ts
@@ -50,14 +51,7 @@ export function checkSpec(spec: GenerateSpec): GenerateSpec {
  */
 export function generateNumbers(spec: GenerateSpec): number[] {
   const { count, max, seed } = checkSpec(spec);
-  let state = seed >>> 0;
-  const random = () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const random = seededRandom(seed);
   return Array.from({ length: count }, () => 2 + Math.floor(random() * (max - 1)));
 }
 

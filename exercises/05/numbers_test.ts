@@ -21,6 +21,15 @@ Deno.test("generateNumbers() is the same for the same seed, and stays in [2, max
   assert.notDeepEqual(a, generateNumbers({ ...spec, seed: 10 }));
   assert.ok(a.every((n) => Number.isInteger(n) && n >= 2 && n <= 50));
   assert.equal(new Set(a).size, 49, "every value in [2, 50] shows up in 1000 draws");
+  // Pinned: a run recorded with a seed (a failed job's data) keeps replaying the same numbers.
+  assert.deepEqual(
+    generateNumbers({ count: 8, max: 1000, seed: 1 }),
+    [628, 4, 528, 982, 969, 282, 614, 722],
+  );
+  assert.deepEqual(
+    generateNumbers({ count: 3, max: 2147483647, seed: -5 }),
+    [1039053928, 113746831, 2016558514],
+  );
 });
 
 Deno.test("checkSpec() names the bad field", () => {
