@@ -68,7 +68,7 @@ compose-check: ## Validate every exercise's compose file set and lint the Docker
 .PHONY: shellcheck
 shellcheck: ## Lint the shell scripts (installs shellcheck from Debian if missing)
 	@command -v shellcheck >/dev/null || { apt-get update -qq && apt-get install -y -qq shellcheck >/dev/null; }
-	shellcheck infra/*.sh infra/lambda/*.sh infra/lambda/bootstrap exercises/*/*.sh .ci/run
+	shellcheck infra/*.sh infra/lambda/*.sh infra/lambda/bootstrap infra/docker/*/*.sh exercises/*/*.sh .ci/run
 
 .PHONY: bench
 bench: services bench-tools ## Throughput ratios against the reference tools, same machine, same run
@@ -92,3 +92,7 @@ ex%-down: ## exNN-down: stop and remove the exercise's containers
 
 ex%-logs: ## exNN-logs: follow the exercise's container logs
 	$(COMPOSE) logs $*
+
+.PHONY: test-docker
+test-docker: deno ## Build the images and run the compose stacks on a real engine (a private one if none answers)
+	infra/docker.sh test

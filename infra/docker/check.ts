@@ -1,0 +1,151 @@
+/**
+ * The end-to-end check of one exercise's compose stack, run by
+ * `infra/docker.sh test` after `infra/compose.sh up NN`: it reads what the
+ * containers printed and, for a server, calls it from the host. Exits 1 with
+ * the reason when the stack does not do its job.
+ *
+ * @example
+ * ```sh
+ * deno run -A infra/docker/check.ts 07
+ * ```
+ * @module
+ */
+
+const nn = Deno.args[0];
+
+async function docker(...args: string[]): Promise<string> {
+  const out = await new Deno.Command("docker", { args, stderr: "piped" }).output();
+  if (!out.success) {
+    throw new Error(`docker ${args.join(" ")}: ${new TextDecoder().decode(out.stderr).trim()}`);
+  }
+  return new TextDecoder().decode(out.stdout);
+}
+
+const container = (service: string) => `drills-ex${nn}-${service}-1`;
+
+/** Waits for a one-shot service to exit; throws unless it exited 0. */
+async function exitedOk(service: string, timeoutMs = 120_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const [status, code] = (await docker(
+      "inspect",
+      "-f",
+      "{{.State.Status}} {{.State.ExitCode}}",
+      container(service),
+    )).trim().split(" ");
+    if (status === "exited") {
+      if (code !== "0") throw new Error(`${service} exited ${code}:\n${await logs(service)}`);
+      return;
+    }
+    if (Date.now() > deadline) throw new Error(`${service} still ${status} after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+/** What a service printed on stdout. */
+const logs = (service: string) => docker("logs", container(service));
+
+/** Its stdout lines that are JSON objects. */
+async function jsonLines(service: string): Promise<Record<string, unknown>[]> {
+  return (await logs(service)).split("\n").filter((l) => l.startsWith("{")).map((l) =>
+    JSON.parse(l)
+  );
+}
+
+function expect(ok: boolean, what: string): void {
+  if (!ok) throw new Error(what);
+}
+
+async function until(check: () => Promise<boolean>, ms: number, what: string): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await check().catch(() => false))) {
+    if (Date.now() > deadline) throw new Error(`Timed out after ${ms} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+const checks: Record<string, () => Promise<void>> = {
+  // The one-shot lookup: a miss, then a hit from Redis, then the rest.
+  async "04"() {
+    await exitedOk("lookup");
+    const lines = await jsonLines("lookup");
+    expect(lines.length === 5, `lookup printed ${lines.length} lines, not 5`);
+    const sources = lines.map((l) => l.source);
+    expect(sources[0] === "api" && sources[1] === "redis", `sources ${sources}`);
+  },
+  // The chain and the chord complete, with primes.
+  async "05"() {
+    for (const pattern of ["chain", "chord"]) {
+      await exitedOk(pattern);
+      const [flow] = (await jsonLines(pattern)).slice(-1);
+      expect(flow?.state === "completed", `${pattern}: ${JSON.stringify(flow)}`);
+      expect(Number(flow.primes) > 0, `${pattern}: no primes`);
+    }
+  },
+  // Every quote job ends: completed within 4 attempts, or failed with its reason (the 404).
+  async "06"() {
+    await exitedOk("enqueue");
+    const jobs = await jsonLines("enqueue");
+    expect(jobs.length > 0, "enqueue printed no job");
+    for (const job of jobs) {
+      const ok = job.state === "completed" && Number(job.attempts) <= 4;
+      const failed = job.state === "failed" && typeof job.reason === "string";
+      expect(ok || failed, `job ${JSON.stringify(job)}`);
+    }
+    expect(jobs.some((j) => j.state === "completed"), "no job completed");
+  },
+  // The API from the host: a record written, read back, a 404 and a 400.
+  async "07"() {
+    const base = `http://127.0.0.1:${Deno.env.get("API_PORT") ?? "3000"}`;
+    await until(async () => (await fetch(`${base}/healthz`)).ok, 60_000, "the API's /healthz");
+    const posted = await fetch(`${base}/records`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ customer_id: "c-42", amount: 15999 }),
+    });
+    expect(posted.status === 201, `POST answered ${posted.status}`);
+    const record = await posted.json();
+    const got = await fetch(`${base}/records/${record.id}`);
+    expect(got.status === 200, `GET answered ${got.status}`);
+    expect(JSON.stringify(await got.json()) === JSON.stringify(record), "read back differs");
+    const missing = await fetch(`${base}/records/${crypto.randomUUID()}`);
+    await missing.body?.cancel();
+    expect(missing.status === 404, `unknown id answered ${missing.status}`);
+    const bad = await fetch(`${base}/records`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: "{",
+    });
+    await bad.body?.cancel();
+    expect(bad.status === 400, `bad body answered ${bad.status}`);
+  },
+  // Every enqueued task is done, each by a worker that printed its id.
+  async "10"() {
+    await exitedOk("enqueue");
+    const [{ added }] = await jsonLines("enqueue");
+    let done: Record<string, unknown>[] = [];
+    await until(
+      async () => {
+        done = (await jsonLines("worker")).filter((e) => e.event === "done");
+        return done.length >= Number(added);
+      },
+      120_000,
+      `${added} tasks done`,
+    );
+    expect(new Set(done.map((e) => e.job)).size === Number(added), "a task done twice");
+    expect(done.every((e) => typeof e.worker === "string" && e.worker !== ""), "a worker id");
+  },
+};
+
+const check = checks[nn];
+if (!check) {
+  console.error(`check: no check for exercise ${nn}: expected one of ${Object.keys(checks)}`);
+  Deno.exit(2);
+}
+try {
+  await check();
+  console.error(`check: exercise ${nn} ok`);
+} catch (err) {
+  console.error(`check: exercise ${nn} failed: ${(err as Error).message}`);
+  Deno.exit(1);
+}
