@@ -1,6 +1,6 @@
 /**
- * The retry schedule and a seeded random source: pure functions, so the
- * schedule can be checked without waiting for it.
+ * The retry schedule: a pure function, so the schedule can be checked
+ * without waiting for it.
  *
  * @module
  */
@@ -36,25 +36,4 @@ export function backoffDelay(attemptsMade: number, options: BackoffOptions): num
   const wait = Math.min(maxMs, Math.round(baseMs * 2 ** (attemptsMade - 1)));
   if (jitter <= 0) return wait;
   return Math.floor(wait * (1 - jitter) + random() * wait * jitter);
-}
-
-/**
- * A small seeded pseudo-random generator (mulberry32): the same seed gives the
- * same sequence in [0, 1), so a "50% failure" run can be replayed exactly.
- *
- * @example
- * ```ts
- * const a = seeded(42), b = seeded(42);
- * a() === b(); // true
- * ```
- */
-export function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }

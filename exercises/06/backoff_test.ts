@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { backoffDelay, seeded } from "./backoff.ts";
+import { seededRandom } from "../../infra/random.ts";
+import { backoffDelay } from "./backoff.ts";
 import { readConfig, readFlakyConfig } from "./config.ts";
 
 Deno.test("backoffDelay() doubles from the base: 1 s, 2 s, 4 s", () => {
@@ -23,24 +24,11 @@ Deno.test("backoffDelay() never waits longer than maxMs, however many attempts",
 Deno.test("backoffDelay() with jitter stays within [max × (1 - jitter), max]", () => {
   assert.equal(backoffDelay(3, { baseMs: 1000, jitter: 0.5, random: () => 0 }), 2000);
   assert.equal(backoffDelay(3, { baseMs: 1000, jitter: 0.5, random: () => 0.999999 }), 3999);
-  const random = seeded(3);
+  const random = seededRandom(3);
   for (let i = 0; i < 1000; i++) {
     const delay = backoffDelay(2, { baseMs: 1000, jitter: 1, random });
     assert.ok(delay >= 0 && delay <= 2000, `${delay}`);
   }
-});
-
-Deno.test("seeded() replays the same sequence for the same seed, in [0, 1)", () => {
-  const a = seeded(42);
-  const b = seeded(42);
-  const xs = Array.from({ length: 100 }, () => a());
-  assert.deepEqual(xs, Array.from({ length: 100 }, () => b()));
-  assert.ok(xs.every((x) => x >= 0 && x < 1));
-  assert.notDeepEqual(xs.slice(0, 5), Array.from({ length: 5 }, seeded(43)));
-  // Roughly half the draws are below 0.5: the "50% failure" really is 50%.
-  const c = seeded(7);
-  const below = Array.from({ length: 10_000 }, () => c()).filter((x) => x < 0.5).length;
-  assert.ok(below > 4800 && below < 5200, `${below} of 10000`);
 });
 
 Deno.test("readConfig() uses the documented defaults and rejects bad values", () => {

@@ -11,7 +11,7 @@
  * ```
  * @module
  */
-import { seeded } from "./backoff.ts";
+import { seededRandom } from "../../infra/random.ts";
 import { readFlakyConfig } from "./config.ts";
 
 /** Symbols the service knows, with a fixed price in paise. */
@@ -56,7 +56,7 @@ export function startFlakyService(options: FlakyOptions = {}): FlakyService {
     hostname = "127.0.0.1",
     latencyMs = 0,
   } = options;
-  const random = seeded(seed);
+  const random = seededRandom(seed);
   const calls: FlakyService["calls"] = [];
   let inFlight = 0;
   let maxInFlight = 0;

@@ -3,13 +3,13 @@
  * timing, with the flaky service running in the test on a seeded source.
  */
 import assert from "node:assert/strict";
+import { seededRandom } from "../../infra/random.ts";
 import { startScript } from "../../infra/script.ts";
 import { requireService, uniqueName } from "../../infra/testing.ts";
-import { seeded } from "./backoff.ts";
 import { readConfig } from "./config.ts";
 import { enqueue, openQueue } from "./enqueue.ts";
 import { type FlakyService, startFlakyService } from "./flaky_service.ts";
-import { type Attempt, fetchQuote, startWorker } from "./worker.ts";
+import { type Attempt, fetchQuote, parseQuote, startWorker } from "./worker.ts";
 
 /** Waits after a failure in these tests: 200, 400, 800 ms. */
 const BASE_MS = 200;
@@ -98,7 +98,7 @@ Deno.test("worker with a seeded 50% source makes exactly the attempts the seed d
     const outcomes = await enqueue(config, symbols, true);
 
     // Replay the same source: each attempt draws once and fails below 0.5; at most 4 attempts.
-    const random = seeded(seed);
+    const random = seededRandom(seed);
     const expected = symbols.map(() => {
       for (let attempt = 1; attempt <= 4; attempt++) {
         if (random() >= 0.5) return { attempts: attempt, state: "completed" };
@@ -177,6 +177,29 @@ Deno.test("fetchQuote() fails, as a call worth retrying, on a 2xx whose body is 
   } finally {
     await upstream.server.shutdown();
   }
+});
+
+Deno.test("parseQuote() quotes at most 80 characters of a bad body, never half a surrogate pair", () => {
+  const reason = (body: string) => {
+    try {
+      parseQuote(200, body, "INFY");
+    } catch (err) {
+      return (err as Error).message;
+    }
+    assert.fail(`parsed ${JSON.stringify(body)}`);
+  };
+  // Every cut point: text or JSON of the wrong shape, one or two code units before the emoji.
+  for (let n = 0; n < 4; n++) {
+    for (const body of ["a".repeat(n) + "😀".repeat(100), `{"symbol":"${"é😀".repeat(60)}"}`]) {
+      const shown = JSON.parse(reason(body).match(/: ("(?:[^"\\]|\\.)*")$/)![1]);
+      assert.ok(shown.isWellFormed(), shown);
+      assert.equal([...shown].length, 81, shown);
+      assert.ok(shown.endsWith("…"), shown);
+      assert.ok(body.startsWith(shown.slice(0, -1)), shown);
+    }
+  }
+  assert.match(reason("😀".repeat(80)), new RegExp(`"${"😀".repeat(80)}"$`), "80 are shown whole");
+  assert.ok(reason("<p>".repeat(1_000_000)).length < 200, "a megabyte body is cut");
 });
 
 Deno.test("worker retries a 2xx answer that is not a quote, and keeps its reason when it fails", async () => {

@@ -15,6 +15,7 @@
  */
 import { type Job, UnrecoverableError, Worker } from "bullmq";
 import { Redis } from "ioredis";
+import { shorten } from "../../infra/describe.ts";
 import { backoffDelay } from "./backoff.ts";
 import { type Config, readConfig } from "./config.ts";
 
@@ -57,7 +58,8 @@ export interface Attempt {
 export function parseQuote(status: number, body: string, symbol: string): Quote {
   const fail = (why: string) => new Error(`HTTP ${status}: not a quote for ${symbol}: ${why}`);
   if (body.trim() === "") throw fail("the body is empty");
-  const shown = JSON.stringify(body.length > 80 ? `${body.slice(0, 80)}…` : body);
+  // 80 code points: a reason stays small whatever the upstream sent, and never ends in half an emoji.
+  const shown = JSON.stringify(shorten(body, 80));
   let value: unknown;
   try {
     value = JSON.parse(body);
