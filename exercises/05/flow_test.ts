@@ -92,7 +92,10 @@ Deno.test("runFlow() a failing child fails its parent with the reason, instead o
   assert.match(outcome.reason!, /^child .* failed$/);
   const failed = outcome.children.filter((c) => c.state === "failed");
   assert.equal(failed.length, 1);
-  assert.equal(failed[0].reason, "generate: count must be an integer from 1 to 1000000: got 0");
+  assert.equal(
+    failed[0].reason,
+    "generate: count must be an integer from 1 to 1000000: got number 0",
+  );
   assert.ok(outcome.reason!.includes(failed[0].id), "the parent's reason names the failed child");
 });
 

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { describe } from "../../infra/describe.ts";
 import { seededRandom } from "../../infra/random.ts";
 
 /** What a generate job asks for. */
@@ -17,7 +18,9 @@ export interface GenerateSpec {
 }
 
 /**
- * Checks a generate spec, throwing a `RangeError` that names the field.
+ * Checks a generate spec, throwing a `RangeError` that names the field and
+ * shows the value as `describe()` does (type, and at most 60 characters: a
+ * job's data can hold anything).
  *
  * @example
  * ```ts
@@ -28,14 +31,14 @@ export function checkSpec(spec: GenerateSpec): GenerateSpec {
   const { count, max, seed } = spec;
   if (!Number.isSafeInteger(count) || count < 1 || count > 1_000_000) {
     throw new RangeError(
-      `count must be an integer from 1 to 1000000: got ${JSON.stringify(count)}`,
+      `count must be an integer from 1 to 1000000: got ${describe(count)}`,
     );
   }
   if (!Number.isSafeInteger(max) || max < 2 || max > 2 ** 31 - 1) {
-    throw new RangeError(`max must be an integer from 2 to 2147483647: got ${JSON.stringify(max)}`);
+    throw new RangeError(`max must be an integer from 2 to 2147483647: got ${describe(max)}`);
   }
   if (!Number.isSafeInteger(seed)) {
-    throw new RangeError(`seed must be an integer: got ${JSON.stringify(seed)}`);
+    throw new RangeError(`seed must be an integer: got ${describe(seed)}`);
   }
   return spec;
 }

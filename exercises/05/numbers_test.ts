@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { checkSpec, generateNumbers, isPrime, primesAmong } from "./numbers.ts";
+import { checkSpec, generateNumbers, type GenerateSpec, isPrime, primesAmong } from "./numbers.ts";
 import { sieve } from "./_sieve.ts";
 import { readConfig } from "./config.ts";
 
@@ -35,10 +35,31 @@ Deno.test("generateNumbers() is the same for the same seed, and stays in [2, max
 Deno.test("checkSpec() names the bad field", () => {
   assert.throws(
     () => checkSpec({ count: 0, max: 10, seed: 1 }),
-    /count must be an integer from 1 to 1000000: got 0/,
+    /count must be an integer from 1 to 1000000: got number 0/,
   );
   assert.throws(() => checkSpec({ count: 1, max: 1, seed: 1 }), /max must be/);
   assert.throws(() => checkSpec({ count: 1, max: 10, seed: 0.5 }), /seed must be an integer/);
+});
+
+Deno.test("checkSpec() shows a bad value by its type, and at most 60 characters of it", () => {
+  const spec = { count: 1, max: 10, seed: 1 };
+  const cases: [Record<string, unknown>, string][] = [
+    [{ count: "5" }, 'count must be an integer from 1 to 1000000: got string "5"'],
+    [{ max: null }, "max must be an integer from 2 to 2147483647: got null"],
+    [{ seed: undefined }, "seed must be an integer: got undefined"],
+    [{ count: "7".repeat(5_000_000) }, `got string "${"7".repeat(60)}…" (5000000 characters)`],
+    [
+      { max: Array(1_000_000).fill(1) },
+      "max must be an integer from 2 to 2147483647: got an array",
+    ],
+  ];
+  for (const [bad, message] of cases) {
+    assert.throws(
+      () => checkSpec({ ...spec, ...bad } as unknown as GenerateSpec),
+      (err: Error) => err.name === "RangeError" && err.message.endsWith(message),
+      message,
+    );
+  }
 });
 
 Deno.test("primesAmong() returns the distinct primes, ascending", () => {

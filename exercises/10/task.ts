@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { describe } from "../../infra/describe.ts";
 
 /** A task: sleep (waiting on I/O), burn CPU (a fixed amount of work), or nothing. */
 export interface Task {
@@ -20,7 +21,9 @@ export interface Done {
 }
 
 /**
- * Checks a task's data, throwing a `TypeError` that names the problem.
+ * Checks a task's data, throwing a `TypeError` that names the problem and
+ * shows the value as `describe()` does (type, and at most 60 characters: a
+ * job's data can hold anything).
  *
  * @example
  * ```ts
@@ -31,10 +34,10 @@ export interface Done {
 export function checkTask(data: unknown): Task {
   const { kind, ms } = (data ?? {}) as Record<string, unknown>;
   if (kind !== "sleep" && kind !== "cpu" && kind !== "noop") {
-    throw new TypeError(`kind must be "sleep", "cpu" or "noop": got ${JSON.stringify(kind)}`);
+    throw new TypeError(`kind must be "sleep", "cpu" or "noop": got ${describe(kind)}`);
   }
   if (!Number.isSafeInteger(ms) || (ms as number) < 0 || (ms as number) > 600_000) {
-    throw new TypeError(`ms must be an integer from 0 to 600000: got ${JSON.stringify(ms)}`);
+    throw new TypeError(`ms must be an integer from 0 to 600000: got ${describe(ms)}`);
   }
   return { kind, ms: ms as number };
 }

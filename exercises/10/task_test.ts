@@ -42,13 +42,30 @@ Deno.test("checkTask() names what is wrong", () => {
   assert.deepEqual(checkTask({ kind: "cpu", ms: 5 }), { kind: "cpu", ms: 5 });
   assert.throws(
     () => checkTask({ kind: "nap", ms: 5 }),
-    /kind must be "sleep", "cpu" or "noop": got "nap"/,
+    /kind must be "sleep", "cpu" or "noop": got string "nap"/,
   );
   assert.throws(
     () => checkTask({ kind: "sleep", ms: -1 }),
-    /ms must be an integer from 0 to 600000: got -1/,
+    /ms must be an integer from 0 to 600000: got number -1/,
   );
   assert.throws(() => checkTask(null), /kind must be/);
+});
+
+Deno.test("checkTask() shows a bad value by its type, and at most 60 characters of it", () => {
+  const cases: [Record<string, unknown>, string][] = [
+    [{ kind: "sleep", ms: "5" }, 'ms must be an integer from 0 to 600000: got string "5"'],
+    [{ kind: "sleep" }, "ms must be an integer from 0 to 600000: got undefined"],
+    [{ kind: "x".repeat(5_000_000) }, `got string "${"x".repeat(60)}…" (5000000 characters)`],
+    [{ kind: "noop", ms: Array(1_000_000).fill(1) }, "got an array"],
+    [{ kind: { sleep: 1 } }, 'kind must be "sleep", "cpu" or "noop": got an object'],
+  ];
+  for (const [data, message] of cases) {
+    assert.throws(
+      () => checkTask(data),
+      (err: Error) => err.name === "TypeError" && err.message.endsWith(message),
+      message,
+    );
+  }
 });
 
 Deno.test("barChart() draws a bar per worker, scaled to the busiest", () => {
