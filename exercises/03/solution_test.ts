@@ -97,3 +97,35 @@ Deno.test("events/s3-put.json drives solution.ts handler(), which logs the count
     }
   });
 });
+
+Deno.test("solution.ts handler() counts the S3 records of an event that also holds one that is not", async () => {
+  await requireService("dynamodb"); // the fixture makes a table, unused here
+  const { image, remove } = await copyAloneTaskRoot(SOLUTION);
+  const event = JSON.parse(
+    await Deno.readTextFile(new URL("./events/s3-put.json", import.meta.url)),
+  );
+  const sample = await Deno.readFile(
+    new URL("./samples/tricky export (Excel).csv", import.meta.url),
+  );
+  await withFixture(async (f) => {
+    const fn = await startFunction("solution.handler", {
+      env: { S3_ENDPOINT: f.env.S3_ENDPOINT },
+      image,
+    });
+    try {
+      await f.put("tricky export (Excel).csv", sample);
+      event.Records[0].s3.bucket.name = f.bucket;
+      // First an SQS record, then one with no eventName: neither may stop the S3 record.
+      event.Records = [{ eventSource: "aws:sqs", body: "x" }, { s3: {} }, event.Records[0]];
+      const invoked = await fn.invoke(event);
+      assert.ok(!invoked.ok, "the invocation fails, for the two records it could not use");
+      assert.match(JSON.stringify(invoked), /record 0.*record 1/);
+      const line = fn.logs.lines.find((l) => l.startsWith("{") && l.includes('"rows"'));
+      assert.ok(line, `the S3 record was counted:\n${fn.logs.tail()}`);
+      assert.equal(JSON.parse(line).rows, 3);
+    } finally {
+      await fn.stop();
+      await remove();
+    }
+  });
+});
