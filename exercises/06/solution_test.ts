@@ -13,7 +13,7 @@ import { requireService, uniqueName } from "../../infra/testing.ts";
 import { type FlakyService, startFlakyService } from "./flaky_service.ts";
 
 /** How late an attempt may start after its wait: BullMQ's delayed-job promotion, a loaded box. */
-const TOLERANCE_MS = 300;
+const TOLERANCE_MS = 700;
 
 /** The solution's worker on a queue of its own against a flaky service; `enqueue` runs it once. */
 async function withSolution(
