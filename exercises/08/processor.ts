@@ -2,8 +2,8 @@
  * Exercise 08, the stream processor: consumes the clicks topic and keeps, per
  * user, a total and per-bucket counts in Redis, exactly once across crashes.
  *
- * How: each run of up to `CLICKS_BATCH_SIZE` messages is ONE Redis
- * transaction holding the count increments AND the partition's next offset
+ * How: each run of up to `CLICKS_BATCH_SIZE` messages is ONE atomic Redis
+ * step (a Lua script) holding the count increments AND the partition's next offset
  * (store.ts `applyOnce`). On partition assignment the processor seeks to the
  * offset stored in Redis, and skips anything before it. So the counts and
  * "how far we got" can never disagree: a kill -9 at any moment loses either

@@ -132,7 +132,10 @@ Deno.test("applyOnce() counts once when two processes race with the same run", a
       await other.quit();
     }
     assert.equal(await redis.get(totalKey(prefix, "u")), "1000");
-    assert.ok(retries > 0, "the two writers did collide at least once (WATCH aborted an EXEC)");
+    assert.ok(
+      retries > 0,
+      "the two writers did collide at least once (the offset check refused a run)",
+    );
   });
 });
 
