@@ -78,7 +78,14 @@ Deno.test("solution.ts, copied alone, writes a record to Redis and reads it back
           assert.equal(status, 400, body);
           assert.match(String(answer.error), reason, body);
         }
-        const [, keys] = await redis.scan("0", "MATCH", `${prefix}:*`, "COUNT", 1000);
+        // Every key under the prefix: one SCAN call covers only part of a big keyspace.
+        const keys: string[] = [];
+        let cursor = "0";
+        do {
+          const [next, found] = await redis.scan(cursor, "MATCH", `${prefix}:*`, "COUNT", 1000);
+          keys.push(...found);
+          cursor = next;
+        } while (cursor !== "0");
         assert.deepEqual(keys, [`${prefix}:${written.id}`], "bad input stored nothing");
       } finally {
         assert.equal((await server.stop("SIGTERM")).code, 0);
