@@ -68,7 +68,7 @@ compose-check: ## Validate every exercise's compose file set and lint the Docker
 .PHONY: shellcheck
 shellcheck: ## Lint the shell scripts (installs shellcheck from Debian if missing)
 	@command -v shellcheck >/dev/null || { apt-get update -qq && apt-get install -y -qq shellcheck >/dev/null; }
-	shellcheck infra/*.sh infra/lambda/*.sh infra/lambda/bootstrap infra/docker/*/*.sh exercises/*/*.sh .ci/run
+	shellcheck infra/*.sh infra/lambda/*.sh infra/lambda/bootstrap infra/docker/*/*.sh infra/docker/kafka/run infra/docker/kafka/bin/*.sh exercises/*/*.sh .ci/run
 
 .PHONY: bench
 bench: services bench-tools ## Throughput ratios against the reference tools, same machine, same run

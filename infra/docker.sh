@@ -21,18 +21,18 @@
 # upstream (infra/docker/<name>/Dockerfile says what each stands in for). An
 # engine that can pull uses the real images.
 #
-# Covered so far: the exercises whose images need only denoland/deno and
-# redis (04, 05, 06, 07, 10). Kafka, DynamoDB Local, versitygw and the Lambda
-# base image have no stand-in yet, so 01, 02, 03, 08 and 09 are not run here.
+# Covered so far: the exercises whose images need denoland/deno, redis and
+# apache/kafka (01, 02, 04, 05, 06, 07, 08, 10). DynamoDB Local, versitygw and
+# the Lambda base image have no stand-in yet, so 03 and 09 are not run here.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 CACHE=${DRILLS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/de-drills}
 RUN=${DRILLS_RUN:-$ROOT/.services}/docker
 DENO=${DENO:-deno}
-COVERED=(04 05 06 07 10)
+COVERED=(01 02 04 05 06 07 08 10)
 DEBIAN_SUITE=bookworm
-DEBIAN_PACKAGES=ca-certificates,tini,redis-server
+DEBIAN_PACKAGES=ca-certificates,tini,redis-server,openjdk-17-jre-headless
 STANDIN_BASE=drills-standin/debian:$DEBIAN_SUITE
 
 say() { printf '%s\n' "$*" >&2; }
@@ -138,7 +138,8 @@ have_image() { docker image inspect "$1" >/dev/null 2>&1; }
 # (built again when its files under infra/docker/DIR change).
 standin() {
   local image=$1 dir=$2 key label
-  key=$(cat "$ROOT/infra/docker/$dir"/* "$ROOT/infra/docker.sh" | sha256sum | cut -c1-12)
+  key=$(find "$ROOT/infra/docker/$dir" -type f -exec cat {} + | cat - "$ROOT/infra/docker.sh" |
+    sha256sum | cut -c1-12)
   if have_image "$image"; then
     label=$(docker image inspect -f '{{index .Config.Labels "drills.standin"}}' "$image" 2>/dev/null)
     # No label: the real image, pulled or loaded by the user. Keep it.
@@ -155,6 +156,12 @@ standin() {
     cp "$("$DENO" eval --no-config 'console.log(Deno.execPath())')" "$context/deno"
     cp /etc/ssl/certs/ca-certificates.crt "$context/"
   fi
+  if [ "$dir" = kafka ]; then
+    local libs
+    libs=$("$ROOT/infra/services.sh" kafka-classpath)
+    cp -r "${libs%/\*}" "$context/libs"
+    cp "$ROOT/infra/kafka/log4j2.properties" "$context/"
+  fi
   say "docker: building a stand-in for $image (infra/docker/$dir)"
   DOCKER_BUILDKIT=0 docker build -q --label "drills.standin=$key" -t "$image" "$context" >/dev/null
   rm -rf "$context"
@@ -163,10 +170,11 @@ standin() {
 standins() {
   standin denoland/deno:2.9.6 deno
   standin redis:7.4-alpine redis
+  standin apache/kafka:4.1.2 kafka
 }
 
 # Host ports the stacks publish, moved off the native services' ports.
-export REDIS_HOST_PORT=16379 API_PORT=13000 USER_API_HOST_PORT=18044
+export REDIS_HOST_PORT=16379 API_PORT=13000 USER_API_HOST_PORT=18044 KAFKA_HOST_PORT=29092 HTTP_HOST_PORT=18080
 
 test_one() {
   local nn=$1 started=$SECONDS
@@ -205,6 +213,8 @@ main() {
     standins
     say "docker: stand-ins ready in $((SECONDS - started)) s"
     for nn in "${list[@]}"; do test_one "$nn"; done
+    # Rebuilt images leave their old layers behind: keep the data root from growing.
+    docker image prune -f >/dev/null 2>&1 || true
     say "docker: ${#list[@]} exercises ok in $((SECONDS - started)) s"
     ;;
   *) die "usage: infra/docker.sh test [NN...] | engine | standins | stop" ;;

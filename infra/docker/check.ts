@@ -45,6 +45,12 @@ async function exitedOk(service: string, timeoutMs = 120_000): Promise<void> {
 /** What a service printed on stdout. */
 const logs = (service: string) => docker("logs", container(service));
 
+/** What a service printed on stdout and stderr, in that order. */
+async function allLogs(service: string): Promise<string> {
+  const out = await new Deno.Command("docker", { args: ["logs", container(service)] }).output();
+  return new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
+}
+
 /** Its stdout lines that are JSON objects. */
 async function jsonLines(service: string): Promise<Record<string, unknown>[]> {
   return (await logs(service)).split("\n").filter((l) => l.startsWith("{")).map((l) =>
@@ -65,6 +71,46 @@ async function until(check: () => Promise<boolean>, ms: number, what: string): P
 }
 
 const checks: Record<string, () => Promise<void>> = {
+  // The producer publishes the sample; the consumer prints exactly the orders over 10000.
+  async "01"() {
+    await exitedOk("producer");
+    const [summary] = (await jsonLines("producer")).slice(-1);
+    expect(
+      summary?.published === 10 && summary?.rejected === 9,
+      `producer ${JSON.stringify(summary)}`,
+    );
+    const expected = ["1018", "o-1002", "o-1004", "o-1006", "o-1015", "o-1019"];
+    let ids: string[] = [];
+    await until(
+      async () => {
+        ids = (await jsonLines("consumer")).map((l) => (l.order as { order_id: string }).order_id);
+        return ids.length >= expected.length;
+      },
+      60_000,
+      "the consumer to print the orders above 10000",
+    );
+    expect(JSON.stringify(ids.toSorted()) === JSON.stringify(expected), `printed ${ids}`);
+  },
+  // 1,000 payments, every 100th poison: 990 processed, 10 dead-lettered.
+  async "02"() {
+    await exitedOk("producer");
+    let processed = 0, dead = 0;
+    await until(
+      async () => {
+        const text = await allLogs("consumer");
+        const lines = text.split("\n");
+        processed = new Set(
+          lines.filter((l) => l.startsWith("{")).map((l) => JSON.parse(l).payment_id),
+        ).size;
+        dead = lines.filter((l) => l.includes("dead-lettered")).length;
+        return processed >= 990 && dead >= 10;
+      },
+      90_000,
+      "990 payments processed and 10 dead-lettered",
+    );
+    expect(processed === 990 && dead === 10, `${processed} processed, ${dead} dead-lettered`);
+  },
+
   // The one-shot lookup: a miss, then a hit from Redis, then the rest.
   async "04"() {
     await exitedOk("lookup");
@@ -118,6 +164,27 @@ const checks: Record<string, () => Promise<void>> = {
     });
     await bad.body?.cancel();
     expect(bad.status === 400, `bad body answered ${bad.status}`);
+  },
+  // Every click the generator sent is counted once: the users' totals over HTTP add up.
+  async "08"() {
+    await exitedOk("generator", 180_000);
+    const [summary] = (await jsonLines("generator")).slice(-1);
+    const valid = Number(summary.sent) - Number(summary.bad);
+    const base = `http://127.0.0.1:${Deno.env.get("HTTP_HOST_PORT") ?? "8080"}`;
+    let total = 0;
+    await until(
+      async () => {
+        total = 0;
+        for (let u = 0; u < 100; u++) { // the generator's default 100 users, u-00 to u-99
+          const res = await fetch(`${base}/users/u-${String(u).padStart(2, "0")}/clicks?window=5m`);
+          total += Number((await res.json()).total);
+        }
+        return total >= valid;
+      },
+      60_000,
+      `${valid} clicks counted`,
+    );
+    expect(total === valid, `counted ${total}, sent ${valid} valid clicks`);
   },
   // Every enqueued task is done, each by a worker that printed its id.
   async "10"() {
