@@ -136,3 +136,24 @@ function excerpt(text: string): string {
   if (last >= 0xd800 && last <= 0xdbff) end--;
   return `${text.slice(0, end)}… (${text.length} characters)`;
 }
+
+/**
+ * A dead-letter message for the topic whose `max.message.bytes` is
+ * `maxMessageBytes`: keyed `key`, its value from {@linkcode deadLetter},
+ * sized so that key, value and {@linkcode RECORD_OVERHEAD} fit together.
+ *
+ * @example
+ * ```ts
+ * const message = deadLetterMessage("orders/0@7", { reason: "not JSON" }, bytes, 1_048_588);
+ * await producer.send({ topic: "orders.dlq", messages: [message] });
+ * ```
+ */
+export function deadLetterMessage(
+  key: string,
+  fields: Record<string, unknown>,
+  original: Uint8Array | null,
+  maxMessageBytes: number,
+): { key: string; value: string } {
+  const room = maxMessageBytes - Buffer.byteLength(key) - RECORD_OVERHEAD;
+  return { key, value: deadLetter(fields, original, room) };
+}

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import { createHash } from "node:crypto";
-import { deadLetter, decodeUtf8, EXCERPT_CHARS } from "./dead_letter.ts";
+import { deadLetter, deadLetterMessage, decodeUtf8, EXCERPT_CHARS } from "./dead_letter.ts";
+import { messageBytes } from "./kafka.ts";
 import { seededRandom } from "./random.ts";
 
 Deno.test("decodeUtf8() names the first invalid byte and its offset", () => {
@@ -90,4 +91,21 @@ Deno.test("deadLetter() always fits: an excerpt, the size and the digest of a re
   const tiny = JSON.parse(deadLetter({ reason: "r" }, big, 300));
   assert.equal(tiny.record_excerpt, undefined);
   assert.equal(tiny.record_bytes, big.length);
+});
+
+Deno.test("deadLetterMessage() fits key, value and record overhead within the topic's limit", () => {
+  const limit = 1_048_588;
+  const key = `orders/0@${"9".repeat(19)}-${"k".repeat(2000)}`;
+  // The last: a value that alone would fit the limit, but not beside the 2 KB key.
+  const nearLimit = new Uint8Array(limit - 1000).fill(0x78);
+  const originals = [new Uint8Array(2_000_000).fill(0x01), new Uint8Array(300_000).fill(0xff)];
+  for (const original of [...originals, nearLimit]) {
+    const message = deadLetterMessage(key, { reason: "r" }, original, limit);
+    assert.equal(message.key, key);
+    assert.ok(messageBytes(message) <= limit, `${messageBytes(message)} bytes`);
+    assert.equal(JSON.parse(message.value).record_bytes, original.length);
+  }
+  // What fits whole stays whole.
+  const small = deadLetterMessage("k", { reason: "r" }, new TextEncoder().encode("x"), limit);
+  assert.equal(JSON.parse(small.value).record, "x");
 });

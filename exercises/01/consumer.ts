@@ -18,11 +18,10 @@ import {
   fatalCrash,
   kafkaClient,
   maxMessageBytes,
-  messageBytes,
   newProducer,
   quietKafkajsWarnings,
 } from "../../infra/kafka.ts";
-import { deadLetter, RECORD_OVERHEAD } from "../../infra/dead_letter.ts";
+import { deadLetterMessage } from "../../infra/dead_letter.ts";
 import { runUntilSignal } from "../../infra/run_until_signal.ts";
 import { isAbove, type Order, parseOrder } from "./order.ts";
 
@@ -124,12 +123,13 @@ export async function startConsumer(
           const where = `${config.topic}/${partition}@${message.offset}`;
           console.error(`consumer: dead-lettered ${where}: ${checked.reason}`);
           // Sized to fit the dead-letter topic: one too big would crash the consumer.
-          const value = deadLetter(
+          const dead = deadLetterMessage(
+            where,
             { reason: checked.reason, source: where, rejected_at: new Date().toISOString() },
             message.value,
-            dlqMax - messageBytes({ key: where, value: null }) - RECORD_OVERHEAD,
+            dlqMax,
           );
-          await dlq.send({ topic: config.dlqTopic, acks: -1, messages: [{ key: where, value }] });
+          await dlq.send({ topic: config.dlqTopic, acks: -1, messages: [dead] });
         } else if (isAbove(checked.order, config.threshold)) {
           const printed = { partition, offset: message.offset, order: checked.order };
           if (onOrder) onOrder(printed);

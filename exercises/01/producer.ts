@@ -21,7 +21,7 @@ import {
   newProducer,
   quietKafkajsWarnings,
 } from "../../infra/kafka.ts";
-import { deadLetter, RECORD_OVERHEAD } from "../../infra/dead_letter.ts";
+import { deadLetterMessage } from "../../infra/dead_letter.ts";
 import { parseOrder } from "./order.ts";
 import { type RawRecord, readRecords } from "./records.ts";
 
@@ -119,13 +119,13 @@ export async function publishOrders(
     };
     const reject = async (record: RawRecord, reason: string) => {
       console.error(`producer: rejected ${source} line ${record.line}: ${reason}`);
-      const key = `${source}:${record.line}`;
-      const value = deadLetter(
+      const dead = deadLetterMessage(
+        `${source}:${record.line}`,
         { reason, source, line: record.line, rejected_at: new Date().toISOString() },
         record.bytes,
-        dlqMax - messageBytes({ key, value: null }) - RECORD_OVERHEAD,
+        dlqMax,
       );
-      await add({ key, value }, "dlq");
+      await add(dead, "dlq");
     };
     await producer.connect();
     for await (const record of records) {

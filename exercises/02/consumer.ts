@@ -23,11 +23,10 @@ import {
   fatalCrash,
   kafkaClient,
   maxMessageBytes,
-  messageBytes,
   newProducer,
   quietKafkajsWarnings,
 } from "../../infra/kafka.ts";
-import { deadLetter, decodeUtf8, RECORD_OVERHEAD } from "../../infra/dead_letter.ts";
+import { deadLetterMessage, decodeUtf8 } from "../../infra/dead_letter.ts";
 import { runUntilSignal } from "../../infra/run_until_signal.ts";
 import { type Config, readConfig, topicsOf } from "./config.ts";
 import { Ledger } from "./ledger.ts";
@@ -128,12 +127,13 @@ export async function startConsumer(config: Config): Promise<RunningConsumer> {
     }
     const where = `${config.topic}/${partition}@${message.offset}`;
     // Sized to fit the dead-letter topic: one too big would crash the consumer.
-    const value = deadLetter(
+    const dead = deadLetterMessage(
+      where,
       { error: lastError?.message, source: where, dead_lettered_at: new Date().toISOString() },
       message.value,
-      dlqMax - messageBytes({ key: where, value: null }) - RECORD_OVERHEAD,
+      dlqMax,
     );
-    await dlq.send({ topic: config.dlqTopic, acks: -1, messages: [{ key: where, value }] });
+    await dlq.send({ topic: config.dlqTopic, acks: -1, messages: [dead] });
     console.error(`consumer ${Deno.pid}: dead-lettered ${where}: ${lastError?.message}`);
   };
 

@@ -25,12 +25,11 @@ import {
   fatalCrash,
   kafkaClient,
   maxMessageBytes,
-  messageBytes,
   newProducer,
   quietKafkajsWarnings,
   sendWithin,
 } from "../../infra/kafka.ts";
-import { deadLetter, decodeUtf8, RECORD_OVERHEAD } from "../../infra/dead_letter.ts";
+import { deadLetterMessage, decodeUtf8 } from "../../infra/dead_letter.ts";
 import { runUntilSignal } from "../../infra/run_until_signal.ts";
 import { type Click, parseClick } from "./click.ts";
 import { applyOnce, connectRedis, readOffset } from "./store.ts";
@@ -254,8 +253,7 @@ function classify(
       timestamp: new Date(Number(message.timestamp)).toISOString(),
       rejected_at: new Date().toISOString(),
     };
-    const room = dlqMax - messageBytes({ key: where, value: null }) - RECORD_OVERHEAD;
-    deadLetters.push({ key: where, value: deadLetter(fields, message.value, room) });
+    deadLetters.push(deadLetterMessage(where, fields, message.value, dlqMax));
   }
   return { clicks, deadLetters };
 }
