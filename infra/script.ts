@@ -150,3 +150,24 @@ export async function copyAlone(files: string[]): Promise<string> {
   }
   return dir;
 }
+
+/**
+ * The script's exit status once it exits, or null if it still runs after `ms`.
+ *
+ * @example
+ * ```ts
+ * const status = await exitWithin(consumer, 30_000);
+ * assert.ok(status, "still running");
+ * ```
+ */
+export async function exitWithin(script: Script, ms: number): Promise<Deno.CommandStatus | null> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    return await Promise.race([
+      script.status,
+      new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), ms))),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

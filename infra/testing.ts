@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { type Admin, Kafka, logLevel } from "kafkajs";
+import { type Admin, ConfigResourceTypes, Kafka, logLevel } from "kafkajs";
 import { env } from "./env.ts";
 import { ENDPOINT_VAR, probe, type Service } from "./probe.ts";
 import type { Context } from "./lambda/runtime.ts";
@@ -178,4 +178,38 @@ export async function readTopic(topic: string, timeoutMs = 20_000): Promise<Topi
     await consumer.disconnect();
   }
   return messages;
+}
+
+/**
+ * Makes the next dead letter of a running consumer fail with
+ * MESSAGE_TOO_LARGE, an error kafkajs does not restart after: shrinks
+ * `dlqTopic`'s max.message.bytes to 200 (under a consumer that read the old
+ * limit at start), then sends `topic` a 2,000-byte message that is not JSON.
+ *
+ * @example
+ * ```ts
+ * await refuseNextDeadLetter(admin, "orders", "orders.dlq");
+ * assert.equal((await exitWithin(consumer, 30_000))?.code, 1);
+ * ```
+ */
+export async function refuseNextDeadLetter(
+  admin: Admin,
+  topic: string,
+  dlqTopic: string,
+): Promise<void> {
+  await admin.alterConfigs({
+    validateOnly: false,
+    resources: [{
+      type: ConfigResourceTypes.TOPIC,
+      name: dlqTopic,
+      configEntries: [{ name: "max.message.bytes", value: "200" }],
+    }],
+  });
+  const producer = testKafka().producer();
+  await producer.connect();
+  try {
+    await producer.send({ topic, messages: [{ value: "x".repeat(2000) }] });
+  } finally {
+    await producer.disconnect();
+  }
 }

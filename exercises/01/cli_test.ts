@@ -3,16 +3,14 @@
  * broker, with their stdout, stderr and exit codes.
  */
 import assert from "node:assert/strict";
-import { ConfigResourceTypes } from "kafkajs";
 import {
   readTopic,
+  refuseNextDeadLetter,
   requireService,
-  testKafka,
   uniqueName,
   withTopics,
 } from "../../infra/testing.ts";
-import { newProducer } from "../../infra/kafka.ts";
-import { startScript } from "../../infra/script.ts";
+import { exitWithin, startScript } from "../../infra/script.ts";
 
 function names() {
   const topic = uniqueName("test-orders");
@@ -115,22 +113,8 @@ Deno.test("consumer.ts exits 1 with the reason when kafkajs stops the consumer f
       );
       // The limit changes under the running consumer: its next dead letter is refused
       // with MESSAGE_TOO_LARGE, an error kafkajs does not restart after.
-      await admin.alterConfigs({
-        validateOnly: false,
-        resources: [{
-          type: ConfigResourceTypes.TOPIC,
-          name: env.ORDERS_DLQ_TOPIC,
-          configEntries: [{ name: "max.message.bytes", value: "200" }],
-        }],
-      });
-      const producer = newProducer(testKafka());
-      await producer.connect();
-      await producer.send({ topic: env.ORDERS_TOPIC, messages: [{ value: "x".repeat(2000) }] });
-      await producer.disconnect();
-      const status = await Promise.race([
-        consumer.status,
-        new Promise<null>((r) => setTimeout(() => r(null), 30_000)),
-      ]);
+      await refuseNextDeadLetter(admin, env.ORDERS_TOPIC, env.ORDERS_DLQ_TOPIC);
+      const status = await exitWithin(consumer, 30_000);
       assert.ok(status, `still running after the crash:\n${consumer.stderr.tail()}`);
       assert.equal(status.code, 1);
       assert.match(

@@ -5,8 +5,13 @@
  */
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
-import { ConfigResourceTypes } from "kafkajs";
-import { readTopic, requireService, testKafka, withTopics } from "../../infra/testing.ts";
+import {
+  readTopic,
+  refuseNextDeadLetter,
+  requireService,
+  withTopics,
+} from "../../infra/testing.ts";
+import { exitWithin } from "../../infra/script.ts";
 import { readLedger } from "./ledger.ts";
 import { committed, consumer, publishTo, setup, untilProcessed } from "./_testing.ts";
 
@@ -72,22 +77,8 @@ Deno.test("consumer.ts exits 1 with the reason when kafkajs stops the consumer f
         "the consumer to join",
       );
       // The dead-letter topic's limit shrinks under the running consumer: MESSAGE_TOO_LARGE.
-      await admin.alterConfigs({
-        validateOnly: false,
-        resources: [{
-          type: ConfigResourceTypes.TOPIC,
-          name: s.env.PAYMENTS_DLQ_TOPIC,
-          configEntries: [{ name: "max.message.bytes", value: "200" }],
-        }],
-      });
-      const producer = testKafka().producer();
-      await producer.connect();
-      await producer.send({ topic: s.env.PAYMENTS_TOPIC, messages: [{ value: "x".repeat(2000) }] });
-      await producer.disconnect();
-      const status = await Promise.race([
-        running.status,
-        new Promise<null>((r) => setTimeout(() => r(null), 30_000)),
-      ]);
+      await refuseNextDeadLetter(admin, s.env.PAYMENTS_TOPIC, s.env.PAYMENTS_DLQ_TOPIC);
+      const status = await exitWithin(running, 30_000);
       assert.ok(status, `still running after the crash:\n${running.stderr.tail()}`);
       assert.equal(status.code, 1);
       assert.match(running.stderr.tail(3), /stopped for good \(kafkajs will not restart it\)/);

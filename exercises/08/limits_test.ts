@@ -5,10 +5,9 @@
  */
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
-import { ConfigResourceTypes } from "kafkajs";
 import { newProducer } from "../../infra/kafka.ts";
-import { readTopic, requireService, testKafka } from "../../infra/testing.ts";
-import { startScript } from "../../infra/script.ts";
+import { readTopic, refuseNextDeadLetter, requireService, testKafka } from "../../infra/testing.ts";
+import { exitWithin, startScript } from "../../infra/script.ts";
 import { envOf, testConfig, until, withRedis, withTopicsOf } from "./_testing.ts";
 import { lag, startProcessor } from "./processor.ts";
 import { connectRedis } from "./store.ts";
@@ -110,22 +109,9 @@ Deno.test("processor.ts exits 1 with the reason when kafkajs stops the consumer 
         30_000,
         "the processor to resume its partition",
       );
-      await admin.alterConfigs({
-        validateOnly: false,
-        resources: [{
-          type: ConfigResourceTypes.TOPIC,
-          name: config.dlqTopic,
-          configEntries: [{ name: "max.message.bytes", value: "200" }],
-        }],
-      });
-      const producer = newProducer(testKafka());
-      await producer.connect();
-      await producer.send({ topic: config.topic, messages: [{ value: "x".repeat(2000) }] });
-      await producer.disconnect();
-      const status = await Promise.race([
-        processor.status,
-        new Promise<null>((r) => setTimeout(() => r(null), 30_000)),
-      ]);
+      // The dead-letter topic's limit shrinks under the running processor: MESSAGE_TOO_LARGE.
+      await refuseNextDeadLetter(admin, config.topic, config.dlqTopic);
+      const status = await exitWithin(processor, 30_000);
       assert.ok(status, `still running after the crash:\n${processor.stderr.tail()}`);
       assert.equal(status.code, 1);
       assert.match(processor.stderr.tail(3), /stopped for good \(kafkajs will not restart it\)/);
