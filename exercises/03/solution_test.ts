@@ -63,7 +63,18 @@ Deno.test("solution.ts handler() fails the invocation on a bad file, naming it, 
   });
 });
 
-Deno.test("events/s3-put.json drives solution.ts handler(), which logs the count with no ROWS_TABLE", async () => {
+/**
+ * Runs `check` with the copied-alone function (no ROWS_TABLE, so it logs its
+ * counts), the fixture event pointed at a fresh bucket, and the fixture's
+ * sample uploaded there under the event's key.
+ */
+async function withFixtureEvent(
+  check: (
+    fn: Awaited<ReturnType<typeof startFunction>>,
+    event: { Records: Record<string, unknown>[] },
+    etag: string,
+  ) => Promise<void>,
+): Promise<void> {
   await requireService("dynamodb"); // the fixture makes a table, unused here
   const { image, remove } = await copyAloneTaskRoot(SOLUTION);
   const event = JSON.parse(
@@ -78,54 +89,44 @@ Deno.test("events/s3-put.json drives solution.ts handler(), which logs the count
       image,
     });
     try {
-      const [record] = event.Records;
-      // The key as AWS sends it: URL-encoded, a space as '+'.
-      assert.equal(record.s3.object.key, "tricky+export+%28Excel%29.csv");
       const etag = await f.put("tricky export (Excel).csv", sample);
-      assert.equal(record.s3.object.eTag, etag, "the fixture's eTag is the sample's");
-      record.s3.bucket.name = f.bucket;
-      const invoked = await fn.invoke(event);
-      assert.ok(invoked.ok, JSON.stringify(invoked));
-      const line = fn.logs.lines.find((l) => l.startsWith("{") && l.includes('"rows"'));
-      assert.ok(line, fn.logs.tail());
-      const logged = JSON.parse(line);
-      assert.equal(logged.key, "tricky export (Excel).csv");
-      assert.equal(logged.rows, 3); // a BOM, CRLF and a quoted newline: 3 rows, not 4 lines
+      event.Records[0].s3.bucket.name = f.bucket;
+      await check(fn, event, etag);
     } finally {
       await fn.stop();
       await remove();
     }
   });
+}
+
+/** The JSON line the function logged with a row count. */
+function countLine(fn: Awaited<ReturnType<typeof startFunction>>) {
+  const line = fn.logs.lines.find((l) => l.startsWith("{") && l.includes('"rows"'));
+  assert.ok(line, `no count was logged:\n${fn.logs.tail()}`);
+  return JSON.parse(line);
+}
+
+Deno.test("events/s3-put.json drives solution.ts handler(), which logs the count with no ROWS_TABLE", async () => {
+  await withFixtureEvent(async (fn, event, etag) => {
+    const [record] = event.Records as { s3: { object: { key: string; eTag: string } } }[];
+    // The key as AWS sends it: URL-encoded, a space as '+'.
+    assert.equal(record.s3.object.key, "tricky+export+%28Excel%29.csv");
+    assert.equal(record.s3.object.eTag, etag, "the fixture's eTag is the sample's");
+    const invoked = await fn.invoke(event);
+    assert.ok(invoked.ok, JSON.stringify(invoked));
+    const logged = countLine(fn);
+    assert.equal(logged.key, "tricky export (Excel).csv");
+    assert.equal(logged.rows, 3); // a BOM, CRLF and a quoted newline: 3 rows, not 4 lines
+  });
 });
 
 Deno.test("solution.ts handler() counts the S3 records of an event that also holds one that is not", async () => {
-  await requireService("dynamodb"); // the fixture makes a table, unused here
-  const { image, remove } = await copyAloneTaskRoot(SOLUTION);
-  const event = JSON.parse(
-    await Deno.readTextFile(new URL("./events/s3-put.json", import.meta.url)),
-  );
-  const sample = await Deno.readFile(
-    new URL("./samples/tricky export (Excel).csv", import.meta.url),
-  );
-  await withFixture(async (f) => {
-    const fn = await startFunction("solution.handler", {
-      env: { S3_ENDPOINT: f.env.S3_ENDPOINT },
-      image,
-    });
-    try {
-      await f.put("tricky export (Excel).csv", sample);
-      event.Records[0].s3.bucket.name = f.bucket;
-      // First an SQS record, then one with no eventName: neither may stop the S3 record.
-      event.Records = [{ eventSource: "aws:sqs", body: "x" }, { s3: {} }, event.Records[0]];
-      const invoked = await fn.invoke(event);
-      assert.ok(!invoked.ok, "the invocation fails, for the two records it could not use");
-      assert.match(JSON.stringify(invoked), /record 0.*record 1/);
-      const line = fn.logs.lines.find((l) => l.startsWith("{") && l.includes('"rows"'));
-      assert.ok(line, `the S3 record was counted:\n${fn.logs.tail()}`);
-      assert.equal(JSON.parse(line).rows, 3);
-    } finally {
-      await fn.stop();
-      await remove();
-    }
+  await withFixtureEvent(async (fn, event) => {
+    // First an SQS record, then one with no eventName: neither may stop the S3 record.
+    event.Records = [{ eventSource: "aws:sqs", body: "x" }, { s3: {} }, event.Records[0]];
+    const invoked = await fn.invoke(event);
+    assert.ok(!invoked.ok, "the invocation fails, for the two records it could not use");
+    assert.match(JSON.stringify(invoked), /record 0.*record 1/);
+    assert.equal(countLine(fn).rows, 3, "the S3 record was counted");
   });
 });
