@@ -8,8 +8,8 @@ import { requireService, testKafka, uniqueName, withTopics } from "../../infra/t
 import { copyAlone, startScript } from "../../infra/script.ts";
 import { readLedger } from "./ledger.ts";
 
-Deno.test("solution.ts, copied alone, reprocesses exactly the message it processed but did not commit", async () => {
-  await requireService("kafka");
+/** solution.ts alone in a new folder, with a topic of one partition, a group and a ledger of its own. */
+async function copied() {
   const dir = await copyAlone(["exercises/02/solution.ts"]);
   const topic = uniqueName("test-solution-payments");
   const env = {
@@ -18,6 +18,12 @@ Deno.test("solution.ts, copied alone, reprocesses exactly the message it process
     PAYMENTS_PARTITIONS: "1",
     LEDGER_FILE: `${dir}/ledger.ndjson`,
   };
+  return { dir, topic, env };
+}
+
+Deno.test("solution.ts, copied alone, reprocesses exactly the message it processed but did not commit", async () => {
+  await requireService("kafka");
+  const { dir, topic, env } = await copied();
   await withTopics([topic], async () => {
     try {
       const produced = startScript("solution.ts", ["produce", "10"], env, dir);
@@ -47,14 +53,7 @@ Deno.test("solution.ts, copied alone, reprocesses exactly the message it process
 
 Deno.test("solution.ts, copied alone, does not commit a message it failed on and exits 1", async () => {
   await requireService("kafka");
-  const dir = await copyAlone(["exercises/02/solution.ts"]);
-  const topic = uniqueName("test-solution-payments");
-  const env = {
-    PAYMENTS_TOPIC: topic,
-    PAYMENTS_GROUP: uniqueName("g"),
-    PAYMENTS_PARTITIONS: "1",
-    LEDGER_FILE: `${dir}/ledger.ndjson`,
-  };
+  const { dir, topic, env } = await copied();
   await withTopics([topic], async (admin) => {
     try {
       const produced = startScript("solution.ts", ["produce", "1"], env, dir);
