@@ -74,9 +74,14 @@ shellcheck: ## Lint the shell scripts (installs shellcheck from Debian if missin
 bench: services bench-tools ## Throughput ratios against the reference tools, same machine, same run
 	"$(DENO)" task bench
 
+.PHONY: bench-python
+bench-python: services bench-tools ## The Python stack doing the same work (Kafka clients, Celery, Flask, FastAPI, Lambda cold start)
+	"$(DENO)" run -A --frozen infra/bench/python/mod.ts
+
 .PHONY: bench-tools
-bench-tools: ## Install the load tools the benches compare with (wrk, from Debian) if missing
+bench-tools: ## Install the load tools the benches compare with (wrk from Debian; the Python stack into a cache)
 	@command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
+	@infra/bench/python/env.sh >/dev/null
 
 # --- one exercise ------------------------------------------------------------
 
