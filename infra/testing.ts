@@ -95,11 +95,11 @@ export function lambdaContext(functionName: string, memoryLimitInMB = "128"): Co
   };
 }
 
-/** A kafkajs client for tests: quiet, fast to give up. */
-export function testKafka(): Kafka {
+/** A kafkajs client for tests: quiet, fast to give up. Default brokers: `KAFKA_BROKERS`. */
+export function testKafka(brokers: string[] = env("KAFKA_BROKERS").split(",")): Kafka {
   return new Kafka({
     clientId: "test",
-    brokers: env("KAFKA_BROKERS").split(","),
+    brokers,
     connectionTimeout: 2000,
     logLevel: logLevel.NOTHING,
   });
@@ -135,8 +135,11 @@ export interface TopicMessage {
  * watermark at the time of the call, by assigning partitions directly (no
  * consumer group involved).
  */
-export async function readTopic(topic: string, timeoutMs = 20_000): Promise<TopicMessage[]> {
-  const kafka = testKafka();
+export async function readTopic(
+  topic: string,
+  timeoutMs = 20_000,
+  kafka: Kafka = testKafka(),
+): Promise<TopicMessage[]> {
   const admin = kafka.admin();
   await admin.connect();
   const ends = await admin.fetchTopicOffsets(topic);

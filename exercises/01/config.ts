@@ -20,6 +20,11 @@ export interface Config {
   partitions: number;
   /** `ORDERS_BATCH_SIZE`: orders per produce request. Default 500. */
   batchSize: number;
+  /**
+   * `KAFKA_SEND_TIMEOUT_MS`: how long the producer keeps trying a batch Kafka
+   * refuses for now (a broker down, too few in-sync replicas). Default 120000.
+   */
+  sendTimeoutMs: number;
   /** `ORDERS_GROUP`: the consumer group id. Default `orders-printer`. */
   groupId: string;
   /** `ORDERS_THRESHOLD`: print orders with an amount strictly above this, in INR. Default 10000. */
@@ -64,6 +69,7 @@ export function readConfig(vars: Record<string, string | undefined> = Deno.env.t
     dlqTopic: text("ORDERS_DLQ_TOPIC", "orders.dlq"),
     partitions: number("ORDERS_PARTITIONS", 3, true),
     batchSize: number("ORDERS_BATCH_SIZE", 500, true),
+    sendTimeoutMs: number("KAFKA_SEND_TIMEOUT_MS", 120_000, true),
     groupId: text("ORDERS_GROUP", "orders-printer"),
     threshold: number("ORDERS_THRESHOLD", 10000, false),
   };

@@ -8,6 +8,7 @@ Deno.test("readConfig() uses the documented defaults", () => {
     dlqTopic: "orders.dlq",
     partitions: 3,
     batchSize: 500,
+    sendTimeoutMs: 120_000,
     groupId: "orders-printer",
     threshold: 10000,
   });
@@ -22,7 +23,9 @@ Deno.test("readConfig() reads every variable", () => {
     ORDERS_BATCH_SIZE: "100",
     ORDERS_GROUP: "g",
     ORDERS_THRESHOLD: "5000.5",
+    KAFKA_SEND_TIMEOUT_MS: "5000",
   });
+  assert.equal(config.sendTimeoutMs, 5000);
   assert.deepEqual(config.brokers, ["10.0.0.1:9092", "10.0.0.2:9092"]);
   assert.equal(config.threshold, 5000.5);
   assert.equal(config.partitions, 6);

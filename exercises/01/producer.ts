@@ -19,7 +19,10 @@ import {
   maxMessageBytes,
   messageBytes,
   newProducer,
+  partitionCount,
   quietKafkajsWarnings,
+  sendByPartition,
+  sendPatiently,
 } from "../../infra/kafka.ts";
 import { deadLetterMessage } from "../../infra/dead_letter.ts";
 import { parseOrder } from "./order.ts";
@@ -57,7 +60,10 @@ export interface PublishOptions {
  * order. A batch is sent when it holds `config.batchSize` records, or before
  * it would outgrow the smaller of the two topics' `max.message.bytes` (the
  * broker refuses a whole batch over it). One order over its topic's limit is
- * rejected with its size, never sent.
+ * rejected with its size, never sent. Each batch goes as one request per
+ * partition (`sendByPartition()`), retried while Kafka refuses it for now for
+ * up to `config.sendTimeoutMs`; the idempotent producer never writes a retried
+ * batch twice.
  *
  * @example
  * ```ts
@@ -82,14 +88,25 @@ export async function publishOrders(
   let orders: Message[] = [];
   let dead: Message[] = [];
   let pendingBytes = 0;
+  let lastLine = 0;
+  let partitions = 0;
   let lastProgress = started;
 
   const flush = async () => {
     if (orders.length === 0 && dead.length === 0) return;
-    const topicMessages = [];
-    if (orders.length > 0) topicMessages.push({ topic: config.topic, messages: orders });
-    if (dead.length > 0) topicMessages.push({ topic: config.dlqTopic, messages: dead });
-    await producer.sendBatch({ topicMessages, acks: -1 });
+    const patience = {
+      what: `producer: batch ending at line ${lastLine}`,
+      timeoutMs: config.sendTimeoutMs,
+      setting: "KAFKA_SEND_TIMEOUT_MS",
+    };
+    await Promise.all([
+      orders.length > 0 && sendByPartition(producer, config.topic, orders, partitions, patience),
+      dead.length > 0 &&
+      sendPatiently(() => producer.send({ topic: config.dlqTopic, acks: -1, messages: dead }), {
+        ...patience,
+        what: `${patience.what} (dead letters)`,
+      }),
+    ]);
     published += orders.length;
     rejected += dead.length;
     orders = [];
@@ -111,6 +128,7 @@ export async function publishOrders(
       maxMessageBytes(admin, config.dlqTopic),
     ]);
     const batchMax = Math.min(ordersMax, dlqMax);
+    partitions = await partitionCount(admin, config.topic);
     const add = async (message: Message, to: "orders" | "dlq") => {
       const size = messageBytes(message);
       if (pendingBytes > 0 && pendingBytes + size > batchMax) await flush();
@@ -129,6 +147,7 @@ export async function publishOrders(
     };
     await producer.connect();
     for await (const record of records) {
+      lastLine = record.line;
       const checked = parseOrder(record.bytes);
       if (!checked.ok) {
         await reject(record, checked.reason);
