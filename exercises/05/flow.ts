@@ -11,7 +11,7 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { Queue, QueueEvents } from "bullmq";
+import { FlowProducer, Queue, QueueEvents } from "bullmq";
 import { Redis } from "ioredis";
 import { integerSetting, readConfig } from "./config.ts";
 import type { GenerateSpec } from "./numbers.ts";
@@ -46,13 +46,13 @@ export async function runFlow(
   specs: GenerateSpec[],
   timeoutMs = 60_000,
 ): Promise<FlowOutcome> {
-  const eventsConnection = new Redis(redisUrl, { maxRetriesPerRequest: null });
-  const queueConnection = new Redis(redisUrl, { maxRetriesPerRequest: null });
-  const events = new QueueEvents(queueName, { connection: eventsConnection });
-  const queue = new Queue(queueName, { connection: queueConnection });
+  const connections = [1, 2, 3].map(() => new Redis(redisUrl, { maxRetriesPerRequest: null }));
+  const events = new QueueEvents(queueName, { connection: connections[0] });
+  const queue = new Queue(queueName, { connection: connections[1] });
+  const producer = new FlowProducer({ connection: connections[2] });
   try {
     await events.waitUntilReady();
-    const ids = await addFlow(redisUrl, queueName, specs);
+    const ids = await addFlow(producer, queueName, specs);
     try {
       await (await queue.getJob(ids.parent))!.waitUntilFinished(events, timeoutMs);
     } catch {
@@ -85,10 +85,8 @@ export async function runFlow(
       children,
     };
   } finally {
-    await events.close();
-    await queue.close();
-    await eventsConnection.quit();
-    await queueConnection.quit();
+    await Promise.all([events.close(), queue.close(), producer.close()]);
+    await Promise.all(connections.map((c) => c.quit()));
   }
 }
 

@@ -119,6 +119,21 @@ Deno.test("runFlow() a primes job longer than its lock completes, and runs exact
   });
 });
 
+Deno.test("startWorker() runs the primes jobs of 12 flows on at most 4 search threads, started once", async () => {
+  // Starting a thread per job cost ~30 ms of the worker's thread each: more than a small chain.
+  const specs = Array.from({ length: 12 }, (_, seed) => [{ count: 500, max: 10_000, seed }]);
+  await withWorker({}, async (config, { threads }) => {
+    const outcomes = await Promise.all(
+      specs.map((spec) => runFlow(config.redisUrl, config.queue, spec, 30_000)),
+    );
+    for (const outcome of outcomes) {
+      assert.equal(outcome.state, "completed");
+      assert.deepEqual(outcome.result?.primes, expectedPrimes(outcome, 10_000));
+    }
+    assert.ok(threads.started >= 1 && threads.started <= 4, `${threads.started} threads`);
+  });
+});
+
 Deno.test("runFlow() says a flow still running when the wait runs out, with its id", async () => {
   await requireService("redis");
   const config = readConfig({ REDIS_URL: env("REDIS_URL"), QUEUE_NAME: uniqueName("test-primes") });

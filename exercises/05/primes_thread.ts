@@ -1,6 +1,6 @@
 /**
- * The `primes` task's search, on a web worker thread: `primesOffThread()` in
- * tasks.ts starts it per job. A long search here leaves the BullMQ worker's
+ * The `primes` task's search, on a web worker thread: `PrimesThreads` in
+ * tasks.ts starts it once and sends it one job's numbers after another. A long search here leaves the BullMQ worker's
  * thread free to renew the job's lock (BullMQ's sandboxed processors fork
  * Node, which Deno does not support: bullmq#3024).
  *

@@ -17,7 +17,7 @@
  *
  * @module
  */
-import { FlowProducer, type Job, UnrecoverableError, Worker as BullWorker } from "bullmq";
+import { type FlowProducer, type Job, UnrecoverableError, Worker as BullWorker } from "bullmq";
 import { Redis } from "ioredis";
 import type { Config } from "./config.ts";
 import { generateNumbers, type GenerateSpec } from "./numbers.ts";
@@ -33,8 +33,11 @@ export interface PrimesResult {
 /** A job's data: a generate spec, or nothing for `primes`. */
 export type TaskData = GenerateSpec | Record<string, never>;
 
-/** Runs one task by the job's name. */
-export async function runTask(job: Job<TaskData>): Promise<number[] | PrimesResult> {
+/** Runs one task by the job's name; `threads` runs the primes search. */
+export async function runTask(
+  job: Job<TaskData>,
+  threads: PrimesThreads,
+): Promise<number[] | PrimesResult> {
   if (job.name === "generate") {
     try {
       return generateNumbers(job.data as GenerateSpec);
@@ -47,42 +50,110 @@ export async function runTask(job: Job<TaskData>): Promise<number[] | PrimesResu
     const children = Object.values(await job.getChildrenValues<number[]>());
     if (children.length === 0) throw new UnrecoverableError("primes: no generate results to read");
     const numbers = children.flat();
-    return { numbers: numbers.length, primes: await primesOffThread(numbers) };
+    return { numbers: numbers.length, primes: await threads.search(numbers) };
   }
   throw new UnrecoverableError(`unknown task "${job.name}"`);
 }
 
 /**
- * `primesAmong(numbers)`, computed on a web worker thread (primes_thread.ts)
- * so that this thread stays free for the job's lock renewal.
+ * Up to `size` web worker threads (primes_thread.ts) that run
+ * `primesAmong()`, so that the worker's own thread stays free for the job's
+ * lock renewal. A thread is started on first need and kept for the next
+ * job: starting one costs about 30 ms of the calling thread (measured), more
+ * than a whole small chain. A thread that fails is ended and replaced.
  *
  * @example
  * ```ts
- * await primesOffThread([10, 7, 3, 7, 4]); // [3, 7]
+ * const threads = new PrimesThreads(2);
+ * await threads.search([10, 7, 3, 7, 4]); // [3, 7]
+ * threads.close();
  * ```
  */
-export function primesOffThread(numbers: number[]): Promise<number[]> {
-  const thread = new Worker(new URL("./primes_thread.ts", import.meta.url), { type: "module" });
-  return new Promise<number[]>((resolve, reject) => {
-    thread.onmessage = (event: MessageEvent<Uint32Array>) => resolve(Array.from(event.data));
-    thread.onerror = (event) => {
-      event.preventDefault();
-      reject(new Error(`primes: the search thread failed: ${event.message}`));
-    };
-    // Every generated number is in [2, 2^31 - 1]: a Uint32Array holds them, and moves without a copy.
-    const input = Uint32Array.from(numbers);
-    thread.postMessage(input, [input.buffer]);
-  }).finally(() => thread.terminate());
+export class PrimesThreads {
+  #idle: Worker[] = [];
+  #started = 0;
+  #waiting: ((thread: Worker) => void)[] = [];
+  #closed = false;
+
+  constructor(readonly size: number) {
+    if (!Number.isSafeInteger(size) || size < 1) {
+      throw new RangeError(
+        `Cannot start search threads as size is not a positive integer: ${size}`,
+      );
+    }
+  }
+
+  /** How many threads are running now (at most `size`). */
+  get started(): number {
+    return this.#started;
+  }
+
+  /** The distinct primes among `numbers`, ascending, computed on one of the threads. */
+  async search(numbers: number[]): Promise<number[]> {
+    const thread = await this.#take();
+    let failed = false;
+    try {
+      return await new Promise<number[]>((resolve, reject) => {
+        thread.onmessage = (event: MessageEvent<Uint32Array>) => resolve(Array.from(event.data));
+        thread.onerror = (event) => {
+          event.preventDefault();
+          failed = true;
+          reject(new Error(`primes: the search thread failed: ${event.message}`));
+        };
+        // Every generated number is in [2, 2^31 - 1]: a Uint32Array holds them, and moves without a copy.
+        const input = Uint32Array.from(numbers);
+        thread.postMessage(input, [input.buffer]);
+      });
+    } finally {
+      if (failed) {
+        thread.terminate();
+        this.#started--;
+      }
+      this.#give(failed ? undefined : thread);
+    }
+  }
+
+  /** Ends every thread. */
+  close(): void {
+    this.#closed = true;
+    for (const thread of this.#idle) thread.terminate();
+    this.#idle = [];
+  }
+
+  #take(): Promise<Worker> {
+    if (this.#closed) return Promise.reject(new Error("primes: the search threads are closed"));
+    const idle = this.#idle.pop();
+    if (idle) return Promise.resolve(idle);
+    if (this.#started < this.size) {
+      this.#started++;
+      return Promise.resolve(
+        new Worker(new URL("./primes_thread.ts", import.meta.url), { type: "module" }),
+      );
+    }
+    return new Promise((resolve) => this.#waiting.push(resolve));
+  }
+
+  /** Hands a thread back (or, after a failure, room for a new one) to the next in line. */
+  #give(thread: Worker | undefined): void {
+    const next = this.#waiting.shift();
+    if (next) {
+      if (thread) next(thread);
+      else this.#take().then(next);
+    } else if (thread && this.#closed) thread.terminate();
+    else if (thread) this.#idle.push(thread);
+  }
 }
 
 /** Starts a worker for both tasks on `config.queue`, with `config.lockDurationMs` locks. */
 export function startWorker(
   config: Config,
   concurrency = 2,
-): { worker: BullWorker; close(): Promise<void> } {
+): { worker: BullWorker; threads: PrimesThreads; close(): Promise<void> } {
   // BullMQ blocks on this connection: it must never give up on a command.
   const connection = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
-  const worker = new BullWorker(config.queue, runTask, {
+  // One search thread per job the worker may run at once.
+  const threads = new PrimesThreads(concurrency);
+  const worker = new BullWorker(config.queue, (job: Job<TaskData>) => runTask(job, threads), {
     connection,
     concurrency,
     lockDuration: config.lockDurationMs,
@@ -90,8 +161,10 @@ export function startWorker(
   worker.on("error", (err) => console.error(`worker: ${err.message}`));
   return {
     worker,
+    threads,
     async close() {
       await worker.close();
+      threads.close();
       await connection.quit();
     },
   };
@@ -111,33 +184,34 @@ export interface FlowIds {
 
 /**
  * Adds a chain (one generate, then primes) or a chord (`specs.length`
- * generates in parallel, then primes) and returns the jobs' ids.
+ * generates in parallel, then primes) through `flow`, and returns the jobs'
+ * ids. One producer serves any number of flows: a connection of its own per
+ * flow cost a connect and a quit each.
+ *
+ * @example
+ * ```ts
+ * const flow = new FlowProducer({ connection: new Redis(redisUrl, { maxRetriesPerRequest: null }) });
+ * const ids = await addFlow(flow, "primes-flow", [{ count: 1000, max: 100000, seed: 1 }]);
+ * ```
  */
 export async function addFlow(
-  redisUrl: string,
+  flow: FlowProducer,
   queue: string,
   specs: GenerateSpec[],
 ): Promise<FlowIds> {
-  const connection = new Redis(redisUrl, { maxRetriesPerRequest: null });
-  const flow = new FlowProducer({ connection });
-  try {
-    const tree = await flow.add({
-      name: "primes",
+  const tree = await flow.add({
+    name: "primes",
+    queueName: queue,
+    data: {},
+    // Keep failed parents with their reason; completed ones a while, for inspection.
+    opts: { removeOnComplete: { count: 100 }, removeOnFail: false },
+    children: specs.map((spec) => ({
+      name: "generate",
       queueName: queue,
-      data: {},
-      // Keep failed parents with their reason; completed ones a while, for inspection.
-      opts: { removeOnComplete: { count: 100 }, removeOnFail: false },
-      children: specs.map((spec) => ({
-        name: "generate",
-        queueName: queue,
-        data: spec,
-        opts: childOpts,
-      })),
-    });
-    // The returned Job objects use this producer's connection, closed below: keep only the ids.
-    return { parent: tree.job.id!, children: (tree.children ?? []).map((c) => c.job.id!) };
-  } finally {
-    await flow.close();
-    await connection.quit();
-  }
+      data: spec,
+      opts: childOpts,
+    })),
+  });
+  // The returned Job objects use the producer's connection, which the caller may close: keep only the ids.
+  return { parent: tree.job.id!, children: (tree.children ?? []).map((c) => c.job.id!) };
 }
