@@ -2,9 +2,10 @@
  * `make bench` for exercise 03: a large CSV (default 1 GiB; BENCH_CSV_MB sets
  * it) counted end to end (upload → event → relay → function under the
  * emulator → DynamoDB), and `countRows()` alone on the local file, against
- * `wc -l` and Python's csv module counting the same file in the same run.
- * Peak memory of the function's runtime process shows the count streams: it
- * stays flat whatever the file size.
+ * `wc -l`, Python's csv module, DuckDB (`SET threads=1`), pandas and Polars
+ * (`POLARS_MAX_THREADS=1`) counting the same file in the same run, every
+ * count checked equal first. Peak memory of the function's runtime process
+ * shows the count streams: it stays flat whatever the file size.
  *
  * @module
  */
@@ -21,7 +22,86 @@ import { countRows } from "./csv_rows.ts";
 import { createCountsTable, objectId } from "./store.ts";
 
 const MB = Number(Deno.env.get("BENCH_CSV_MB") ?? 1024);
+const ROUNDS = 3;
 const say = (line: string) => console.error(line);
+
+/**
+ * The Python peers: `python -c PYTHON_COUNT <peer> <path>` prints the data
+ * rows and the seconds the count took (imports not included).
+ */
+const PEERS = {
+  csv: "python3 csv.reader",
+  duckdb: "DuckDB count(*), threads=1",
+  pandas: "pandas read_csv (C engine, 1M-row chunks)",
+  polars: "Polars scan_csv count, 1 thread (nodejs-polars)",
+};
+type Peer = keyof typeof PEERS;
+const PYTHON_COUNT = `
+import sys, time
+peer, path = sys.argv[1], sys.argv[2]
+if peer == "csv":
+    import csv
+    def count():
+        with open(path, newline="", encoding="utf-8-sig") as f:
+            return sum(1 for _ in csv.reader(f)) - 1
+elif peer == "duckdb":
+    import duckdb
+    con = duckdb.connect()
+    con.execute("SET threads=1")
+    def count():
+        return con.execute("SELECT count(*) FROM read_csv(?, header=true)", [path]).fetchone()[0]
+elif peer == "pandas":
+    import pandas as pd
+    def count():
+        chunks = pd.read_csv(path, usecols=["amount"], chunksize=1_000_000)
+        return sum(len(chunk) for chunk in chunks)
+started = time.perf_counter()
+rows = count()
+print(rows, time.perf_counter() - started)
+`;
+/** The Polars peer, run by `deno eval` (the exercises' nodejs-polars): prints rows and seconds. */
+const POLARS_COUNT = `
+import pl from "nodejs-polars";
+const started = performance.now();
+const rows = pl.scanCSV(Deno.args[0]).select(pl.len()).collectSync().getColumn("len").get(0);
+console.log(rows, (performance.now() - started) / 1000);
+`;
+
+/** The venv python with the bench stack (infra/bench/python/env.sh installs it once). */
+async function benchPython(): Promise<string> {
+  const env = await new Deno.Command("infra/bench/python/env.sh", { stderr: "inherit" }).output();
+  if (!env.success) throw new Error("infra/bench/python/env.sh failed");
+  return new TextDecoder().decode(env.stdout).trim();
+}
+
+/**
+ * A file read into one 1 MiB buffer over and over, as the Python and DuckDB
+ * readers do (countRows() keeps no chunk past the next read). Deno's
+ * `FsFile.readable` allocates each 64 KiB chunk, and its stream machinery
+ * costs about as much as the count itself (its own row, and the README).
+ */
+async function* fileChunks(path: string): AsyncGenerator<Uint8Array> {
+  using file = await Deno.open(path);
+  const buffer = new Uint8Array(1024 * 1024);
+  for (;;) {
+    const n = await file.read(buffer);
+    if (n === null) return;
+    yield buffer.subarray(0, n);
+  }
+}
+
+/** Seconds countRows() takes over `source`, which must hold `rows` data rows. */
+async function timeCountRows(source: AsyncIterable<Uint8Array>, rows: number): Promise<number> {
+  const started = performance.now();
+  const counted = await countRows(source);
+  const seconds = (performance.now() - started) / 1000;
+  if (counted.rows !== rows) {
+    throw new Error(`countRows() counted ${counted.rows}, expected ${rows}`);
+  }
+  return seconds;
+}
+
+const median = (values: number[]) => values.toSorted((a, b) => a - b)[values.length >> 1];
 
 /** Writes ~`mb` MiB of orders CSV with quoted commas, quotes and (every 1000th row) a quoted newline. */
 async function writeCsv(path: string, mb: number): Promise<{ rows: number; lines: number }> {
@@ -73,31 +153,39 @@ try {
   const mb = size / 1024 / 1024;
   say(`${rows} rows on ${lines} lines, ${mb.toFixed(0)} MiB`);
 
-  // References, on the same file.
-  const wc = check(await measure("wc", ["-l", path]), "wc -l");
-  const python = check(
-    await measure("python3", [
-      "-c",
-      "import csv,sys\nwith open(sys.argv[1], newline='', encoding='utf-8-sig') as f:\n" +
-      "    print(sum(1 for _ in csv.reader(f)) - 1)",
-      path,
-    ]),
-    "python3 csv",
-  );
-  if (Number(python.stdout[0]) !== rows) {
-    throw new Error(`python counted ${python.stdout[0]}, expected ${rows}`);
+  // countRows() and the reference tools, each in its own round of every
+  // tool in turn (so a burst of load on this shared machine hits them all),
+  // each timing only its count, not its start-up; medians of ROUNDS.
+  const python = await benchPython();
+  const peers = Object.keys(PEERS) as Peer[];
+  const times: Record<string, number[]> = { ours: [], oursReadable: [], wc: [] };
+  for (const peer of peers) times[peer] = [];
+  let pythonPeakMb = 0;
+  for (let round = 1; round <= ROUNDS; round++) {
+    times.ours.push(await timeCountRows(fileChunks(path), rows));
+    times.oursReadable.push(await timeCountRows((await Deno.open(path)).readable, rows));
+    times.wc.push(check(await measure("wc", ["-l", path]), "wc -l").seconds);
+    for (const peer of peers) {
+      const [cmd, ...args] = peer === "polars"
+        ? [Deno.execPath(), "eval", "--frozen", POLARS_COUNT]
+        : [python, "-c", PYTHON_COUNT, peer];
+      const run = check(
+        await measure(cmd, [...args, path], { env: { POLARS_MAX_THREADS: "1" } }),
+        peer,
+      );
+      const [counted, seconds] = run.stdout.at(-1)!.split(" ").map(Number);
+      if (counted !== rows) throw new Error(`${peer} counted ${counted} rows, expected ${rows}`);
+      times[peer].push(seconds);
+      if (peer === "csv") pythonPeakMb = Math.max(pythonPeakMb, run.peakMb);
+    }
+    say(
+      `round ${round}: ` +
+        Object.entries(times).map(([tool, s]) => `${tool} ${s.at(-1)!.toFixed(2)} s`).join(", "),
+    );
   }
-  say(
-    `wc -l: ${wc.seconds.toFixed(2)} s (${wc.stdout[0].trim().split(" ")[0]} lines, not rows); ` +
-      `python csv: ${python.seconds.toFixed(2)} s, ${python.peakMb} MB peak`,
+  const seconds: Record<string, number> = Object.fromEntries(
+    Object.entries(times).map(([tool, s]) => [tool, median(s)]),
   );
-
-  // countRows() alone, in this process, on the local file.
-  let started = performance.now();
-  const local = await countRows((await Deno.open(path)).readable);
-  const localSeconds = (performance.now() - started) / 1000;
-  if (local.rows !== rows) throw new Error(`countRows() counted ${local.rows}, expected ${rows}`);
-  say(`countRows() on the local file: ${localSeconds.toFixed(2)} s`);
 
   // End to end: upload, event, relay, function under the emulator, DynamoDB.
   await createCountsTable(dynamodb, table);
@@ -158,7 +246,7 @@ try {
       ContentLength: size,
     }),
   );
-  started = performance.now();
+  const started = performance.now();
   await until(() => trigger!.relay.deliveries.length === 2, 900_000, "the invocation", 100);
   const delivery = trigger.relay.deliveries[1];
   if (!delivery.ok) throw new Error(`the invocation failed: ${delivery.error}`);
@@ -184,35 +272,37 @@ try {
     metric: `count a ${mb.toFixed(0)} MiB CSV end to end (event → DynamoDB)`,
     unit: "MB/s",
     ours: mb / e2eSeconds,
-    reference: mb / python.seconds,
-    referenceTool: "python3 csv.reader",
+    reference: mb / seconds.csv,
+    referenceTool: PEERS.csv,
     higherIsBetter: true,
   });
-  report({
-    ...row,
-    metric: "countRows() alone, local file",
-    unit: "MB/s",
-    ours: mb / localSeconds,
-    reference: mb / python.seconds,
-    referenceTool: "python3 csv.reader",
-    higherIsBetter: true,
-  });
-  report({
-    ...row,
-    metric: "countRows() alone, local file",
-    unit: "rows/s",
-    ours: rows / localSeconds,
-    reference: rows / python.seconds,
-    referenceTool: "python3 csv.reader",
-    higherIsBetter: true,
-  });
+  for (const peer of peers) {
+    report({
+      ...row,
+      metric: "countRows() alone, local file in 1 MiB reads",
+      unit: "MB/s",
+      ours: mb / seconds.ours,
+      reference: mb / seconds[peer],
+      referenceTool: PEERS[peer],
+      higherIsBetter: true,
+    });
+  }
   report({
     ...row,
     metric: "countRows() alone vs counting lines",
     unit: "MB/s",
-    ours: mb / localSeconds,
-    reference: mb / wc.seconds,
+    ours: mb / seconds.ours,
+    reference: mb / seconds.wc,
     referenceTool: "wc -l (lines, not rows)",
+    higherIsBetter: true,
+  });
+  report({
+    ...row,
+    metric: "countRows() on Deno's FsFile.readable (64 KiB chunks)",
+    unit: "MB/s",
+    ours: mb / seconds.oursReadable,
+    reference: mb / seconds.csv,
+    referenceTool: PEERS.csv,
     higherIsBetter: true,
   });
   report({
@@ -220,8 +310,8 @@ try {
     metric: `function peak RSS counting ${mb.toFixed(0)} MiB`,
     unit: "MB",
     ours: peak,
-    reference: python.peakMb,
-    referenceTool: "python3 csv.reader",
+    reference: pythonPeakMb,
+    referenceTool: PEERS.csv,
     higherIsBetter: false,
   });
   report({

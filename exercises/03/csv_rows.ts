@@ -192,7 +192,8 @@ function checkHead(head: Uint8Array): void {
  * the first bytes), a NUL or another control byte but TAB, LF, VT, FF, CR
  * anywhere. Bytes from 0x80 are not checked, so Latin-1 or Windows-1252 text
  * is counted (quotes, commas and line ends are the same bytes as in UTF-8).
- * Errors of `source` pass through unchanged.
+ * Errors of `source` pass through unchanged. No chunk is kept once the next
+ * one is asked for, so a source may read into one buffer over and over.
  *
  * @example
  * ```ts
@@ -219,10 +220,13 @@ export async function countRows(
     const take = Math.min(chunk.length, HEAD_BYTES - headLength);
     head.set(chunk.subarray(0, take), headLength);
     headLength += take;
-    held.push(chunk);
-    if (headLength < HEAD_BYTES) continue;
+    if (headLength < HEAD_BYTES) {
+      held.push(chunk.slice()); // a copy: kept past the next read, which may reuse the buffer
+      continue;
+    }
     checkHead(head);
     for (const early of held) scanner.scan(early);
+    scanner.scan(chunk);
     held = undefined;
   }
   if (held !== undefined) {
