@@ -169,6 +169,26 @@ Deno.test("createUserCache() returns within REDIS_TIMEOUT_MS when Redis is hung"
   });
 });
 
+Deno.test("close() returns within REDIS_TIMEOUT_MS when Redis hangs", async () => {
+  await withThrowawayRedis(async (server) => {
+    await withUserApi(0, async (api) => {
+      const config = testConfig(api, { REDIS_URL: server.url, REDIS_TIMEOUT_MS: "200" });
+      const cache = await createUserCache(config, { warn: () => {} });
+      try {
+        await cache.getUser(1);
+        // QUIT gets no answer from a hung Redis: the connection is dropped after the timeout.
+        server.pause();
+        const [, ms] = await timed(() => cache.close());
+        assert.ok(ms < 200 + 300, `closed after ${ms.toFixed(0)} ms, timeout 200 ms`);
+        assert.equal(cache.redis.status, "end");
+      } finally {
+        server.resume();
+        await cache.close();
+      }
+    });
+  });
+});
+
 Deno.test("createUserCache() refuses a REDIS_URL database the server does not have", async () => {
   await withThrowawayRedis(async (server) => {
     await withUserApi(0, async (api) => {

@@ -35,10 +35,16 @@ export class SingleFlight<T> {
       this.joined++;
       return running;
     }
-    // `work` starts in a microtask, after the call is registered: if it threw
-    // synchronously, the `finally` below would otherwise run before `set` and
-    // leave a settled call in the map for ever.
-    const call = Promise.resolve().then(work).finally(() => this.#running.delete(key));
+    // `work` starts at once (no extra microtask on a cache hit); a synchronous
+    // throw becomes a rejected call. Either way `finally` runs in a later
+    // microtask, so the key is deleted after the `set` below, never before.
+    let started: Promise<T>;
+    try {
+      started = work();
+    } catch (err) {
+      started = Promise.reject(err);
+    }
+    const call = started.finally(() => this.#running.delete(key));
     this.#running.set(key, call);
     return call;
   }

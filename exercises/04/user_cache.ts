@@ -20,6 +20,7 @@ import { shorten } from "../../infra/describe.ts";
 import { closeRedis, failFastOptions } from "../../infra/redis_client.ts";
 import { type Config, readConfig } from "./config.ts";
 import { SingleFlight } from "./single_flight.ts";
+import { Timeouts } from "./timeouts.ts";
 import type { User } from "./user_api.ts";
 import { parseUserId, userKey } from "./user_key.ts";
 
@@ -91,7 +92,13 @@ export async function createUserCache(
   const flight = new SingleFlight<Answer>();
   // A down or hung Redis fails each command at once or after the timeout, so
   // a lookup falls back to the API instead of waiting; caching resumes by itself.
-  const redis = new Redis(config.redisUrl, failFastOptions({ timeoutMs: config.redisTimeoutMs }));
+  // The timeout of GET, SET and QUIT is kept by `timeouts` (one timer for all)
+  // rather than ioredis's commandTimeout (a timer per command: see timeouts.ts).
+  const timeouts = new Timeouts(config.redisTimeoutMs, TIMED_OUT);
+  const redis = new Redis(config.redisUrl, {
+    ...failFastOptions({ timeoutMs: config.redisTimeoutMs }),
+    commandTimeout: undefined,
+  });
   // Without a listener ioredis prints every failed reconnection itself; the
   // cache reports outages from the commands that fail.
   redis.on("error", () => {});
@@ -179,19 +186,19 @@ export async function createUserCache(
     let stored: string | null = null;
     let hung = false;
     try {
-      stored = await redis.get(key);
+      stored = await timeouts.run(redis.get(key));
       redisOk();
     } catch (err) {
       redisFailed(`GET ${key}`, err);
       hung = (err as Error).message === TIMED_OUT;
     }
     if (stored !== null) {
-      const problem = whyNotCached(stored, id);
-      if (problem === undefined) {
+      const read = readCached(stored, id);
+      if (read.problem === undefined) {
         stats.hits++;
-        return { text: stored, source: "redis", cached: true };
+        return { text: stored, user: read.user, source: "redis", cached: true };
       }
-      warn(`ignoring ${key} as ${problem}: current value is ${preview(stored)}`);
+      warn(`ignoring ${key} as ${read.problem}: current value is ${preview(stored)}`);
     }
 
     stats.apiCalls++;
@@ -200,7 +207,7 @@ export async function createUserCache(
     // SET wait as long again: skip it, and the call costs one timeout, not two.
     if (hung) {
       uncached++;
-      return { text: fetched, source: "api", cached: false };
+      return { text: fetched, user: JSON.parse(fetched), source: "api", cached: false };
     }
     // Value and TTL in one command: SET then EXPIRE would leave a key without
     // a TTL (cached for ever) if the process or the connection died between the two.
@@ -208,38 +215,56 @@ export async function createUserCache(
     const ttl = fetched === NOT_FOUND ? config.notFoundTtlSeconds : config.ttlSeconds;
     let cached = false;
     try {
-      await redis.set(key, fetched, "EX", ttl);
+      await timeouts.run(redis.set(key, fetched, "EX", ttl));
       redisOk();
       cached = true;
     } catch (err) {
       redisFailed(`SET ${key}`, err);
     }
     if (!cached) uncached++;
-    return { text: fetched, source: "api", cached };
+    return { text: fetched, user: JSON.parse(fetched), source: "api", cached };
   };
 
   const lookup = async (id: unknown): Promise<Lookup> => {
     stats.lookups++;
     const userId = parseUserId(id);
     const key = userKey(config.prefix, userId);
-    const answer = await flight.do(key, () => load(userId, key));
-    // Each caller parses its own copy: a caller that edits its user does not
-    // change what the others sharing the flight got.
-    return { user: JSON.parse(answer.text), source: answer.source, cached: answer.cached };
+    let led = false;
+    const answer = await flight.do(key, () => {
+      led = true;
+      return load(userId, key);
+    });
+    // The caller that ran the flight takes the user it parsed; the others that
+    // joined parse their own copy, so a caller that edits its user does not
+    // change what the others got.
+    return {
+      user: led ? answer.user : JSON.parse(answer.text),
+      source: answer.source,
+      cached: answer.cached,
+    };
   };
 
   return {
     lookup,
-    getUser: async (id) => (await lookup(id)).user,
+    getUser: (id) => lookup(id).then((answer) => answer.user),
     stats: () => ({ ...stats, joined: flight.joined }),
     redis,
-    close: () => closeRedis(redis),
+    close: async () => {
+      // QUIT waits for Redis's answer: from a hung Redis, none comes, so
+      // after the timeout the connection is dropped instead.
+      const closing = closeRedis(redis);
+      await timeouts.run(closing).catch(() => redis.disconnect());
+      await closing;
+      timeouts.stop();
+    },
   };
 }
 
 /** What a flight yields: the JSON text (a user, or `null` for "not found"). */
 interface Answer {
   text: string;
+  /** `text` parsed, for the caller that ran the flight. */
+  user: User | null;
   source: Lookup["source"];
   cached: boolean;
 }
@@ -291,7 +316,7 @@ export async function fetchUser(config: Config, id: string): Promise<string> {
 /** What the cache stores for "no such user". */
 const NOT_FOUND = "null";
 
-/** ioredis's message for a command that got no answer within `commandTimeout`. */
+/** The message of a command that got no answer within the timeout (ioredis's words for it). */
 const TIMED_OUT = "Command timed out";
 
 /**
@@ -310,16 +335,24 @@ const TIMED_OUT = "Command timed out";
  * ```
  */
 export function whyNotCached(text: string, id: string): string | undefined {
-  if (text === NOT_FOUND) return undefined;
+  return readCached(text, id).problem;
+}
+
+/** `text` parsed, when it passes {@linkcode whyNotCached}; else why not. */
+function readCached(text: string, id: string): { user: User | null; problem?: undefined } | {
+  problem: string;
+} {
+  if (text === NOT_FOUND) return { user: null };
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch {
-    return "it is not JSON";
+    return { problem: "it is not JSON" };
   }
   // JSON.parse(" null") is null too, but the cache never writes that.
-  if (value === null) return 'it is not the "not found" marker (exactly null)';
-  return whyNotUser(value, id);
+  if (value === null) return { problem: 'it is not the "not found" marker (exactly null)' };
+  const problem = whyNotUser(value, id);
+  return problem === undefined ? { user: value as User } : { problem };
 }
 
 /**
