@@ -134,3 +134,80 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "with two of three brokers down, acks=all is refused with NOT_ENOUGH_REPLICAS, named; " +
+    "the producer gives up at KAFKA_SEND_TIMEOUT_MS or, given time, writes every order once " +
+    "they return",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async () => {
+    const cluster = await startKafkaCluster();
+    const dir = await Deno.makeTempDir();
+    const kafka = testKafka(cluster.brokers);
+    const admin = kafka.admin();
+    try {
+      const { path } = await writeOrders(dir);
+      const topic = uniqueName("cluster-orders");
+      const env = {
+        KAFKA_BROKERS: cluster.brokers.join(","),
+        ORDERS_TOPIC: topic,
+        ORDERS_DLQ_TOPIC: `${topic}.dlq`,
+      };
+      // Creates the topics, with every broker up.
+      await Deno.writeTextFile(
+        `${dir}/first.ndjson`,
+        '{"order_id":"first","customer_id":"c-0","amount":1,"currency":"INR"}\n',
+      );
+      const first = startScript("exercises/01/producer.ts", [`${dir}/first.ndjson`], env);
+      assert.equal((await first.status).code, 0, first.stderr.lines.slice(-5).join("\n"));
+      await cluster.kill(2);
+      await cluster.kill(3);
+      // The controllers fence them after broker.session.timeout.ms (9 s).
+      await until(
+        async () => {
+          try {
+            await admin.connect();
+            return (await admin.describeCluster()).brokers.length === 1;
+          } catch {
+            return false; // Asked a dead broker first: ask again.
+          }
+        },
+        30_000,
+        "two brokers fenced",
+      );
+
+      const impatient = startScript("exercises/01/producer.ts", [path], {
+        ...env,
+        KAFKA_SEND_TIMEOUT_MS: "2000",
+      });
+      assert.equal((await impatient.status).code, 1);
+      const last = impatient.stderr.lines.at(-1) ?? "";
+      assert.match(last, /gave up after \d+ s \(KAFKA_SEND_TIMEOUT_MS=2000\): NOT_ENOUGH_REPLICAS/);
+      assert.match(last, /fewer in-sync replicas than required/);
+
+      const started = performance.now();
+      const patient = startScript("exercises/01/producer.ts", [path], env);
+      await patient.stderr.waitFor(
+        (lines) => lines.some((l) => /not written yet \(NOT_ENOUGH_REPLICAS/.test(l)),
+        60_000,
+        "a NOT_ENOUGH_REPLICAS line",
+      );
+      await Promise.all([cluster.restart(2), cluster.restart(3)]);
+      const restarted = performance.now();
+      assert.equal((await patient.status).code, 0, patient.stderr.lines.slice(-5).join("\n"));
+      console.log(
+        `refused for ${Math.round((restarted - started) / 100) / 10} s; done ` +
+          `${Math.round((performance.now() - restarted) / 100) / 10} s after the restarts`,
+      );
+      await waitForIsr(admin, topic, 3);
+      const ids = (await readTopic(topic, 60_000, kafka)).map((m) => JSON.parse(m.value!).order_id);
+      assert.equal(new Set(ids).size, ids.length, "none twice");
+      assert.equal(ids.length, 1 + ORDERS, "none lost, and none from the run that gave up");
+    } finally {
+      await admin.disconnect();
+      await cluster.stop();
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
