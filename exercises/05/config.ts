@@ -17,6 +17,13 @@ export interface Config {
    * again. Default 30000 (BullMQ's), 1000 to 600000.
    */
   lockDurationMs: number;
+  /**
+   * `CONCURRENCY`: jobs one worker runs at once. A job here mostly waits on
+   * Redis (its moves are Lua scripts, one round trip each), so more than the
+   * cores keeps Redis and the worker busy; the primes searches still run on
+   * at most one thread per core. Default 8, 1 to 1000.
+   */
+  concurrency: number;
 }
 
 /**
@@ -69,5 +76,6 @@ export function readConfig(vars: Record<string, string | undefined> = Deno.env.t
     1000,
     600_000,
   );
-  return { redisUrl, queue, lockDurationMs };
+  const concurrency = integerSetting("CONCURRENCY", vars.CONCURRENCY ?? "8", 1, 1000);
+  return { redisUrl, queue, lockDurationMs, concurrency };
 }

@@ -14,10 +14,11 @@ import type { GenerateSpec } from "./numbers.ts";
 import { sieve } from "./_sieve.ts";
 import { startWorker } from "./tasks.ts";
 
-/** A worker on a queue of its own: `fn` runs flows on it; the queue is removed after. */
+/** A worker (4 jobs at once, or `concurrency`) on a queue of its own: `fn` runs flows on it; the queue is removed after. */
 async function withWorker<T>(
   vars: Record<string, string>,
   fn: (config: Config, worker: ReturnType<typeof startWorker>) => Promise<T>,
+  concurrency: number | undefined = 4,
 ): Promise<T> {
   await requireService("redis");
   const config = readConfig({
@@ -25,7 +26,7 @@ async function withWorker<T>(
     QUEUE_NAME: uniqueName("test-primes"),
     ...vars,
   });
-  const worker = startWorker(config, 4);
+  const worker = startWorker(config, concurrency);
   try {
     return await fn(config, worker);
   } finally {
@@ -119,10 +120,16 @@ Deno.test("runFlow() a primes job longer than its lock completes, and runs exact
   });
 });
 
-Deno.test("startWorker() runs the primes jobs of 12 flows on at most 4 search threads, started once", async () => {
+Deno.test("startWorker() runs more jobs at once than cores, and the primes searches on at most one thread per core", async () => {
   // Starting a thread per job cost ~30 ms of the worker's thread each: more than a small chain.
+  // A job mostly waits on Redis: CONCURRENCY (default 8) jobs overlap their round trips.
   const specs = Array.from({ length: 12 }, (_, seed) => [{ count: 500, max: 10_000, seed }]);
-  await withWorker({}, async (config, { threads }) => {
+  await withWorker({}, async (config, { worker, threads }) => {
+    assert.equal(config.concurrency, 8);
+    let running = 0;
+    let most = 0;
+    worker.on("active", () => most = Math.max(most, ++running));
+    worker.on("completed", () => running--);
     const outcomes = await Promise.all(
       specs.map((spec) => runFlow(config.redisUrl, config.queue, spec, 30_000)),
     );
@@ -130,8 +137,10 @@ Deno.test("startWorker() runs the primes jobs of 12 flows on at most 4 search th
       assert.equal(outcome.state, "completed");
       assert.deepEqual(outcome.result?.primes, expectedPrimes(outcome, 10_000));
     }
-    assert.ok(threads.started >= 1 && threads.started <= 4, `${threads.started} threads`);
-  });
+    assert.ok(most > 2, `at most ${most} jobs ran at once`);
+    const cores = navigator.hardwareConcurrency;
+    assert.ok(threads.started >= 1 && threads.started <= cores, `${threads.started} threads`);
+  }, undefined);
 });
 
 Deno.test("runFlow() says a flow still running when the wait runs out, with its id", async () => {

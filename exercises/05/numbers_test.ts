@@ -66,11 +66,12 @@ Deno.test("primesAmong() returns the distinct primes, ascending", () => {
   assert.deepEqual(primesAmong([10, 7, 3, 7, 4, 1, 2]), [2, 3, 7]);
 });
 
-Deno.test("readConfig() uses the defaults and rejects a bad REDIS_URL or LOCK_DURATION_MS", () => {
+Deno.test("readConfig() uses the defaults and rejects a bad REDIS_URL, LOCK_DURATION_MS or CONCURRENCY", () => {
   assert.deepEqual(readConfig({}), {
     redisUrl: "redis://127.0.0.1:6379",
     queue: "primes-flow",
     lockDurationMs: 30_000,
+    concurrency: 8,
   });
   assert.throws(
     () => readConfig({ REDIS_URL: "localhost:6379" }),
@@ -81,6 +82,17 @@ Deno.test("readConfig() uses the defaults and rejects a bad REDIS_URL or LOCK_DU
       () => readConfig({ LOCK_DURATION_MS: value }),
       new RangeError(
         `Cannot use 'LOCK_DURATION_MS' as it is not an integer from 1000 to 600000: current value is ${
+          JSON.stringify(value)
+        }`,
+      ),
+    );
+  }
+  assert.equal(readConfig({ CONCURRENCY: "2" }).concurrency, 2);
+  for (const value of ["0", "1001", "2.5", "eight"]) {
+    assert.throws(
+      () => readConfig({ CONCURRENCY: value }),
+      new RangeError(
+        `Cannot use 'CONCURRENCY' as it is not an integer from 1 to 1000: current value is ${
           JSON.stringify(value)
         }`,
       ),

@@ -144,15 +144,19 @@ export class PrimesThreads {
   }
 }
 
-/** Starts a worker for both tasks on `config.queue`, with `config.lockDurationMs` locks. */
+/**
+ * Starts a worker for both tasks on `config.queue`, running up to
+ * `concurrency` jobs at once (default `config.concurrency`), with
+ * `config.lockDurationMs` locks.
+ */
 export function startWorker(
   config: Config,
-  concurrency = 2,
+  concurrency = config.concurrency,
 ): { worker: BullWorker; threads: PrimesThreads; close(): Promise<void> } {
   // BullMQ blocks on this connection: it must never give up on a command.
   const connection = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
-  // One search thread per job the worker may run at once.
-  const threads = new PrimesThreads(concurrency);
+  // A search thread per job the worker may run at once, up to one per core.
+  const threads = new PrimesThreads(Math.min(concurrency, navigator.hardwareConcurrency));
   const worker = new BullWorker(config.queue, (job: Job<TaskData>) => runTask(job, threads), {
     connection,
     concurrency,

@@ -25,7 +25,7 @@ running.worker.on(
 );
 console.error(
   `worker: running generate and primes jobs from ${config.queue} on ${config.redisUrl} ` +
-    `(lock ${config.lockDurationMs} ms)`,
+    `(lock ${config.lockDurationMs} ms, ${config.concurrency} jobs at once)`,
 );
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
   Deno.addSignalListener(signal, async () => {
