@@ -8,6 +8,10 @@
  * - `redis-benchmark` SET and GET of a record-sized value on the same Redis,
  *   with as many connections: what Redis itself can do here.
  *
+ * The server runs as the image runs it, with `DENO_V8_FLAGS=--optimize-for-size`;
+ * its peak memory is also measured under the same load with V8's default
+ * heap settings, on a second server started after the first.
+ *
  * BENCH_SECONDS (default 5) is the length of each wrk run, BENCH_CONNECTIONS
  * (default 50) the open connections of wrk and redis-benchmark. wrk comes from
  * Debian (`apt-get install wrk`); this script does not install it.
@@ -26,6 +30,9 @@ const THREADS = Math.min(2, navigator.hardwareConcurrency);
 const redisUrl = env("REDIS_URL");
 const prefix = `bench-records-${Date.now()}`;
 const record = { customer_id: "c-42", amount: 15999.5, currency: "INR", tags: ["gift"] };
+/** DENO_V8_FLAGS as the image sets it; the default run names V8's default explicitly. */
+const SHIPPED_FLAGS = "--optimize-for-size";
+const DEFAULT_FLAGS = "--no-optimize-for-size";
 
 /** Runs a command to the end and returns its stdout; throws with its stderr on failure. */
 async function run(cmd: string, args: string[]): Promise<string> {
@@ -89,8 +96,43 @@ wrk.body = '${JSON.stringify(record)}'
 `,
 );
 
-// Ours: server.ts on a free port, records under a prefix of its own.
-const server = startScript("exercises/07/server.ts", [], { PORT: "0", RECORDS_PREFIX: prefix });
+/** Resident memory now (VmRSS) of a process, in MB. */
+function rssMb(pid: number): number {
+  const status = Deno.readTextFileSync(`/proc/${pid}/status`);
+  return Math.round(Number(/VmRSS:\s+(\d+)/.exec(status)![1]) / 1024);
+}
+
+/** server.ts on a free port, records under the bench's prefix, with these V8 flags. */
+function startServer(v8Flags: string) {
+  return startScript("exercises/07/server.ts", [], {
+    PORT: "0",
+    RECORDS_PREFIX: prefix,
+    DENO_V8_FLAGS: v8Flags,
+  });
+}
+
+/** The bench's load on a server: a warm-up, wrk POST, then wrk GET of one record. */
+async function drive(url: string) {
+  await wrk(`${url}/records`, post, 1);
+  const write = await wrk(`${url}/records`, post);
+  // Every 201 wrk counted is a record in Redis (plus the warm-up's); deleted now.
+  const stored = await deleteKeys(redis, prefix);
+  if (stored < write.requests) {
+    throw new Error(`wrk counted ${write.requests} writes but Redis had ${stored} records`);
+  }
+  const created = await fetch(`${url}/records`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify(record),
+  });
+  const location = created.headers.get("Location")!;
+  await created.body?.cancel();
+  const read = await wrk(`${url}${location}`);
+  return { write, read, location };
+}
+
+// Ours, as the image runs it: with DENO_V8_FLAGS=--optimize-for-size (see the README).
+const server = startServer(SHIPPED_FLAGS);
 // The reference: the smallest Deno.serve that answers JSON, same runtime, same flags.
 const hello = new Deno.Command(Deno.execPath(), {
   args: [
@@ -116,29 +158,38 @@ try {
     `wrk -t${THREADS} -c${CONNECTIONS} -d${SECONDS}s against ${url} (records API) and ${helloUrl} (hello)`,
   );
 
-  // Warm up both (JIT, connection pools), then measure.
-  await wrk(`${url}/records`, post, 1);
-  await wrk(helloUrl, undefined, 1);
-
-  const write = await wrk(`${url}/records`, post);
-  // Every 201 wrk counted is a record in Redis (plus the warm-up's); deleted now.
-  const stored = await deleteKeys(redis, prefix);
-  if (stored < write.requests) {
-    throw new Error(`wrk counted ${write.requests} writes but Redis had ${stored} records`);
-  }
-  const created = await fetch(`${url}/records`, {
-    method: "POST",
-    headers: { "Content-Type": "application/json" },
-    body: JSON.stringify(record),
-  });
-  const location = created.headers.get("Location")!;
-  await created.body?.cancel();
-  const read = await wrk(`${url}${location}`);
+  const idleMb = rssMb(server.child.pid);
+  const helloIdleMb = rssMb(hello.pid);
+  const { write, read, location } = await drive(url);
+  await wrk(helloUrl, undefined, 1); // warm-up
   const ref = await wrk(helloUrl);
   console.error(
     `POST /records ${write.rate} req/s (p99 ${write.p99Ms} ms), GET ${location} ${read.rate} req/s ` +
       `(p99 ${read.p99Ms} ms), hello ${ref.rate} req/s (p99 ${ref.p99Ms} ms)`,
   );
+  const oursMb = peakMb(server.child.pid);
+  const helloMb = peakMb(hello.pid);
+
+  // The same load on a server with V8's default heap settings, for the memory row.
+  const plain = startServer(DEFAULT_FLAGS);
+  let plainMb: number;
+  try {
+    const plainUrl = await listeningUrl(plain.stderr);
+    const plainIdleMb = rssMb(plain.child.pid);
+    const again = await drive(plainUrl);
+    plainMb = peakMb(plain.child.pid);
+    console.error(
+      `memory: ours ${SHIPPED_FLAGS} idle ${idleMb} MB, peak ${oursMb} MB; ` +
+        `default V8 flags idle ${plainIdleMb} MB, peak ${plainMb} MB ` +
+        `(POST ${again.write.rate}, GET ${again.read.rate} req/s); ` +
+        `hello idle ${helloIdleMb} MB, peak ${helloMb} MB`,
+    );
+  } finally {
+    const stopped = await plain.stop("SIGTERM");
+    if (stopped.code !== 0) {
+      console.error(`server.ts (default V8 flags) exited with ${stopped.code}`);
+    }
+  }
 
   // Redis alone: SET and GET of the same value, as many connections, no pipelining.
   const value = JSON.stringify({ id: crypto.randomUUID(), ...record, created_at: "x" });
@@ -203,10 +254,19 @@ try {
   });
   report({
     exercise: "07",
-    metric: "server peak memory",
+    metric: `server peak memory, ${SHIPPED_FLAGS}`,
     unit: "MB",
-    ours: peakMb(server.child.pid),
-    reference: peakMb(hello.pid),
+    ours: oursMb,
+    reference: helloMb,
+    referenceTool: hellotool,
+    higherIsBetter: false,
+  });
+  report({
+    exercise: "07",
+    metric: "server peak memory, default V8 flags",
+    unit: "MB",
+    ours: plainMb,
+    reference: helloMb,
     referenceTool: hellotool,
     higherIsBetter: false,
   });
