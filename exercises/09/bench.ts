@@ -1,9 +1,11 @@
 /**
  * `make bench` for exercise 09: the Polars transform against the same
- * transform in plain TypeScript (reference.ts) on the same input, in the
- * same run (MB of input per second); the whole invocation under the
- * emulator (read from S3, transform, write); and the cold start (emulator
- * start → first response) against the bare Deno runtime's.
+ * transform in pandas (bench_pandas.py, its default reader and pyarrow's,
+ * output checked equal to ours byte for byte first) and in plain TypeScript
+ * (reference.ts) on the same input, in the same run (MB of input per
+ * second); the whole invocation under the emulator (read from S3,
+ * transform, write); and the cold start (emulator start → first response)
+ * against the bare Deno runtime's.
  *
  * BENCH_JSON_MB sets the input size (default 64 MiB of NDJSON).
  *
@@ -16,7 +18,7 @@ import {
   PutObjectCommand,
   S3Client,
 } from "@aws-sdk/client-s3";
-import { report } from "../../infra/bench/measure.ts";
+import { check, measure, report } from "../../infra/bench/measure.ts";
 import { runtimeMemory, startFunction } from "../../infra/lambda/emulator.ts";
 import { ensureBucket } from "../../infra/lambda/upload.ts";
 import { readAwsSettings } from "../../infra/lambda/aws.ts";
@@ -46,16 +48,28 @@ function generate(mb: number): Uint8Array {
   return new TextEncoder().encode(lines.join("\n") + "\n");
 }
 
-/** The best of `RUNS` timings of `fn`, in seconds. */
-function best(fn: () => void): number {
-  let fastest = Infinity;
-  for (let i = 0; i < RUNS; i++) {
-    const t = performance.now();
-    fn();
-    fastest = Math.min(fastest, (performance.now() - t) / 1000);
-  }
-  return fastest;
+/** Seconds `fn` takes. */
+function time(fn: () => void): number {
+  const started = performance.now();
+  fn();
+  return (performance.now() - started) / 1000;
 }
+
+const median = (values: number[]) => values.toSorted((a, b) => a - b)[values.length >> 1];
+
+/** The venv python with pandas and pyarrow (infra/bench/python/env.sh installs it once). */
+async function benchPython(): Promise<string> {
+  const env = await new Deno.Command("infra/bench/python/env.sh", { stderr: "inherit" }).output();
+  if (!env.success) throw new Error("infra/bench/python/env.sh failed");
+  return new TextDecoder().decode(env.stdout).trim();
+}
+
+/** The pandas peers: `bench_pandas.py <reader> <in> <out>` prints its seconds. */
+const PANDAS = {
+  default: "pandas read_json (default reader)",
+  pyarrow: 'pandas read_json(engine="pyarrow", dtype_backend="pyarrow")',
+};
+type PandasReader = keyof typeof PANDAS;
 
 /** Emulator start → first answer to `event`, in ms. */
 async function coldStart(handler: string, event: unknown, env: Record<string, string> = {}) {
@@ -76,21 +90,50 @@ const input = generate(MB);
 const mb = input.length / 1024 / 1024;
 say(`input: ${mb.toFixed(1)} MiB of NDJSON`);
 
-// The transform alone, same input, same process.
-let reader = "";
-const polarsSeconds = best(() => {
-  reader = transformOrders(input).reader;
-});
-const plainSeconds = best(() => transformOrdersPlain(input));
-if (reader !== "polars") throw new Error(`the Polars path fell back to the ${reader} reader`);
-const same = new TextDecoder().decode(transformOrders(input).ndjson) ===
-  new TextDecoder().decode(transformOrdersPlain(input).ndjson);
-if (!same) throw new Error("Polars and plain TypeScript disagree");
-say(
-  `transform, best of ${RUNS}: Polars ${polarsSeconds.toFixed(2)} s, plain TypeScript ${
-    plainSeconds.toFixed(2)
-  } s`,
+// Ours and pandas from the same file to an output file, in rounds of each in
+// turn (a burst of load on this shared machine hits them all); medians of
+// RUNS. Each pandas peer's output is checked equal to ours before it is timed.
+const dir = await Deno.makeTempDir({ prefix: "bench-ex09-" });
+const inputPath = `${dir}/orders.ndjson`;
+await Deno.writeFile(inputPath, input);
+const python = await benchPython();
+const readers = Object.keys(PANDAS) as PandasReader[];
+const oursOnce = () => {
+  const { ndjson, reader } = transformOrders(Deno.readFileSync(inputPath));
+  if (reader !== "polars") throw new Error(`the Polars path fell back to the ${reader} reader`);
+  Deno.writeFileSync(`${dir}/ours.ndjson`, ndjson);
+};
+const pandasOnce = async (reader: PandasReader) => {
+  const args = ["exercises/09/bench_pandas.py", reader, inputPath, `${dir}/${reader}.ndjson`];
+  const run = check(await measure(python, args), `bench_pandas.py ${reader}`);
+  return Number(run.stdout.at(-1));
+};
+oursOnce();
+const expected = await Deno.readFile(`${dir}/ours.ndjson`);
+const plainOutput = transformOrdersPlain(input).ndjson;
+if (!equalBytes(plainOutput, expected)) throw new Error("Polars and plain TypeScript disagree");
+for (const reader of readers) {
+  await pandasOnce(reader);
+  if (!equalBytes(await Deno.readFile(`${dir}/${reader}.ndjson`), expected)) {
+    throw new Error(`pandas (${reader}) and ours disagree`);
+  }
+}
+const times: Record<string, number[]> = { ours: [], polars: [], plain: [] };
+for (const reader of readers) times[reader] = [];
+for (let round = 1; round <= RUNS; round++) {
+  times.ours.push(time(oursOnce));
+  times.polars.push(time(() => transformOrders(input)));
+  times.plain.push(time(() => transformOrdersPlain(input)));
+  for (const reader of readers) times[reader].push(await pandasOnce(reader));
+  say(
+    `round ${round}: ` +
+      Object.entries(times).map(([tool, s]) => `${tool} ${s.at(-1)!.toFixed(2)} s`).join(", "),
+  );
+}
+const seconds: Record<string, number> = Object.fromEntries(
+  Object.entries(times).map(([tool, s]) => [tool, median(s)]),
 );
+await Deno.remove(dir, { recursive: true });
 
 // The whole invocation under the emulator, and cold starts.
 const aws = readAwsSettings();
@@ -136,12 +179,23 @@ try {
   );
 
   const row = { exercise: "09" };
+  for (const reader of readers) {
+    report({
+      ...row,
+      metric: `file → transform → file, ${mb.toFixed(0)} MiB NDJSON`,
+      unit: "MB/s",
+      ours: mb / seconds.ours,
+      reference: mb / seconds[reader],
+      referenceTool: PANDAS[reader],
+      higherIsBetter: true,
+    });
+  }
   report({
     ...row,
     metric: `transform ${mb.toFixed(0)} MiB NDJSON (Polars)`,
     unit: "MB/s",
-    ours: mb / polarsSeconds,
-    reference: mb / plainSeconds,
+    ours: mb / seconds.polars,
+    reference: mb / seconds.plain,
     referenceTool: "same transform, plain TypeScript",
     higherIsBetter: true,
   });
@@ -150,7 +204,7 @@ try {
     metric: `invocation: S3 read + transform + S3 write, ${mb.toFixed(0)} MiB`,
     unit: "MB/s",
     ours: mb / invokeSeconds,
-    reference: mb / plainSeconds,
+    reference: mb / seconds.plain,
     referenceTool: "plain TypeScript transform alone",
     higherIsBetter: true,
   });
@@ -183,4 +237,8 @@ try {
     await s3.send(new DeleteBucketCommand({ Bucket: bucket })).catch(() => undefined);
   }
   s3.destroy();
+}
+
+function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((byte, i) => byte === b[i]);
 }

@@ -19,7 +19,7 @@
  */
 
 import pl from "nodejs-polars";
-import { int, paise, readWithPolars } from "./polars_reader.ts";
+import { int, millisOf, paise, readWithPolars } from "./polars_reader.ts";
 import { MAX_RUPEES, readWithTypeScript } from "./record_reader.ts";
 import {
   type CustomerSummary,
@@ -98,13 +98,13 @@ export function transformOrders(
 /**
  * Group by customer; every sum is over integer paise, so no order changes it.
  * The frame has `customer_id` (string), `amount` (rupees) and `created_at`
- * (ms since the epoch).
+ * (ms since the epoch, or ISO 8601 text of one length in UTC: see `readWithPolars`).
  */
 function summarise(orders: pl.DataFrame): pl.DataFrame {
   const total = pl.col("total_paise");
   const count = pl.col("orders").cast(pl.Int64);
   const rest = total.rem(count);
-  const summary = orders.lazy()
+  let grouped = orders.lazy()
     .withColumns(paise(pl.col("amount")).alias("paise"))
     .groupBy("customer_id")
     .agg(
@@ -116,7 +116,15 @@ function summarise(orders: pl.DataFrame): pl.DataFrame {
       pl.col("paise").gt(HIGH_VALUE_PAISE).sum().alias("high_value_orders"),
       pl.col("created_at").min().alias("first_ms"),
       pl.col("created_at").max().alias("last_ms"),
-    )
+    );
+  if (orders.schema.created_at.equals(pl.String)) {
+    // Date-times of one length in UTC, kept as text: only these become ms.
+    grouped = grouped.withColumns(
+      millisOf(pl.col("first_ms")).alias("first_ms"),
+      millisOf(pl.col("last_ms")).alias("last_ms"),
+    );
+  }
+  const summary = grouped
     // Half up to the paisa: quotient, plus one when the rest is at least half the count.
     .withColumns(
       total.sub(rest).div(count).cast(pl.Int64)

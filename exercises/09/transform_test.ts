@@ -412,6 +412,35 @@ Deno.test("transformOrders() trusts Polars with ordinary NDJSON, integer ids and
   }
 });
 
+Deno.test("transformOrders() keeps date-times of one length in UTC as text and still checks each day", () => {
+  const random = seededRandom(20261202);
+  const at = (fraction: string) => {
+    const ms = Date.UTC(2023, 0, 1) + Math.floor(random() * 2 * 365 * 86_400_000);
+    return new Date(ms).toISOString().slice(0, 19) + fraction + "Z";
+  };
+  const file = (createdAt: (i: number) => string) =>
+    Array.from({ length: 3000 }, (_, i) => order(`c${i % 40}`, i / 4, createdAt(i))).join("\n");
+  // One length per file: the text is in time order, each customer's first and last converted.
+  for (const fraction of ["", ".5", ".123", ".123456789"]) {
+    const input = file(() => at(fraction));
+    const result = transformOrders(input);
+    assert.equal(result.reader, "polars", fraction);
+    assertSameOutput(result, transformOrdersPlain(input));
+  }
+  // Lengths differ: "…00.5Z" sorts before "…00Z" as text but is later, so the arithmetic way.
+  const mixed = [order("c1", 1, "2024-05-01T10:00:00Z"), order("c1", 2, "2024-05-01T10:00:00.5Z")]
+    .join("\n");
+  assert.equal(transformOrders(mixed).rows[0].last_order_at, "2024-05-01T10:00:00.500Z");
+  assertSameOutput(transformOrders(mixed), transformOrdersPlain(mixed));
+  // A day that is not in the calendar, among good ones of the same length: named as before.
+  for (const day of ["2023-02-29", "1900-02-29", "2024-04-31", "2024-13-01", "2024-00-10"]) {
+    const input = file((i) => i === 2500 ? `${day}T10:00:00Z` : at("").slice(0, 10) + "T10:00:00Z");
+    const expected = /^Cannot transform orders: record 2501 \(line 2501\): created_at must be/;
+    assert.throws(() => transformOrdersPlain(input), { message: expected });
+    assert.throws(() => transformOrders(input), { message: expected }, day);
+  }
+});
+
 Deno.test("transformOrders() rejects an unknown reader", () => {
   assert.throws(
     () => transformOrders("", { reader: "pandas" as "polars" }),
