@@ -69,8 +69,9 @@ export async function withRedis<T>(prefix: string, fn: (redis: Redis) => Promise
 export async function produce(
   topic: string,
   messages: { key?: string; value: string | null }[],
+  brokers?: string[],
 ): Promise<void> {
-  const producer = newProducer(testKafka());
+  const producer = newProducer(testKafka(brokers));
   await producer.connect();
   try {
     for (let i = 0; i < messages.length; i += 5000) {
