@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { checkSpec, generateNumbers, type GenerateSpec, isPrime, primesAmong } from "./numbers.ts";
 import { sieve } from "./_sieve.ts";
 import { readConfig } from "./config.ts";
+import { PrimesThreads } from "./tasks.ts";
 
 Deno.test("isPrime() agrees with a sieve up to 100000", () => {
   const primes = sieve(100_000);
@@ -97,5 +98,17 @@ Deno.test("readConfig() uses the defaults and rejects a bad REDIS_URL, LOCK_DURA
         }`,
       ),
     );
+  }
+});
+
+Deno.test("PrimesThreads fails the search whose thread failed, and the next search gets a new thread", async () => {
+  const threads = new PrimesThreads(1, new URL("./_failing_thread.ts", import.meta.url));
+  try {
+    assert.deepEqual(await threads.search([10, 7, 3, 7, 4]), [3, 7]);
+    await assert.rejects(threads.search([13]), /primes: the search thread failed: .*unlucky 13/);
+    assert.deepEqual(await threads.search([11, 12]), [11]);
+    assert.equal(threads.started, 1);
+  } finally {
+    threads.close();
   }
 });

@@ -75,7 +75,11 @@ export class PrimesThreads {
   #waiting: ((thread: Worker) => void)[] = [];
   #closed = false;
 
-  constructor(readonly size: number) {
+  /** `module`: the thread's code (tests give one that fails). Default primes_thread.ts. */
+  constructor(
+    readonly size: number,
+    readonly module: URL = new URL("./primes_thread.ts", import.meta.url),
+  ) {
     if (!Number.isSafeInteger(size) || size < 1) {
       throw new RangeError(
         `Cannot start search threads as size is not a positive integer: ${size}`,
@@ -126,9 +130,7 @@ export class PrimesThreads {
     if (idle) return Promise.resolve(idle);
     if (this.#started < this.size) {
       this.#started++;
-      return Promise.resolve(
-        new Worker(new URL("./primes_thread.ts", import.meta.url), { type: "module" }),
-      );
+      return Promise.resolve(new Worker(this.module, { type: "module" }));
     }
     return new Promise((resolve) => this.#waiting.push(resolve));
   }
