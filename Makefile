@@ -35,9 +35,12 @@ deno: $(DENO) ## Install the pinned Deno if the one on PATH is not it
 deps: deno ## Install the npm packages locked in deno.lock
 	"$(DENO)" install --frozen --quiet
 
+# `make services KAFKA_NODES=3`: Kafka as three brokers and three controllers.
+KAFKA_NODES ?= 1
+
 .PHONY: services
 services: deps ## Install (once) and start Kafka, Redis, S3 (versitygw), DynamoDB Local
-	$(SERVICES) up
+	KAFKA_NODES=$(KAFKA_NODES) $(SERVICES) up
 
 .PHONY: services-down
 services-down: ## Stop the native services

