@@ -36,6 +36,7 @@ export async function producerPerformance(
   topic: string,
   count: number,
   recordSize: number,
+  brokers = env("KAFKA_BROKERS"),
 ): Promise<{ rate: number; run: Measured }> {
   const run = await java("ProducerPerformance", [
     "--topic",
@@ -47,7 +48,7 @@ export async function producerPerformance(
     "--throughput",
     "-1",
     "--producer-props",
-    `bootstrap.servers=${env("KAFKA_BROKERS")}`,
+    `bootstrap.servers=${brokers}`,
     "acks=all",
   ]); // deno-fmt-ignore
   const rate = Number(/([\d.]+) records\/sec/.exec(run.stdout.at(-1) ?? "")?.[1]);
@@ -62,10 +63,11 @@ export async function producerPerformance(
 export async function consumerPerformance(
   topic: string,
   count: number,
+  brokers = env("KAFKA_BROKERS"),
 ): Promise<{ rate: number; run: Measured }> {
   const run = await java("ConsumerPerformance", [
     "--bootstrap-server",
-    env("KAFKA_BROKERS"),
+    brokers,
     "--topic",
     topic,
     "--messages",
