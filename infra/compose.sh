@@ -98,7 +98,14 @@ compose_files() {
   [ -f "$ROOT/$fragment" ] || die "exercise $1 has no $fragment"
   read_services "$fragment"
   FILES=()
-  for service in "${SERVICES[@]}"; do FILES+=(-f "infra/compose/$service.yml"); done
+  for service in "${SERVICES[@]}"; do
+    FILES+=(-f "infra/compose/$service.yml")
+    # KAFKA_NODES=3: three brokers and three controllers over the one-node kafka.yml.
+    if [ "$service" = kafka ] && [ "${KAFKA_NODES:-1}" = 3 ]; then
+      FILES+=(-f infra/compose/kafka-cluster.yml)
+      export KAFKA_REPLICATION_FACTOR=3
+    fi
+  done
   FILES+=(-f "$fragment")
 }
 
@@ -211,10 +218,15 @@ check() {
   for file in infra/compose/*.yml; do
     if check_set "$(basename "$file" .yml)" -f "$file"; then sets=$((sets + 1)); else failed=1; fi
   done
-  # Each exercise, as `up` composes it.
+  # Each exercise, as `up` composes it; with Kafka, also as KAFKA_NODES=3 does.
   for nn in "${exercises[@]}"; do
-    compose_files "$nn"
+    KAFKA_NODES=1 compose_files "$nn"
     if check_set "ex$nn" "${FILES[@]}"; then sets=$((sets + 1)); else failed=1; fi
+    if [[ " ${SERVICES[*]} " == *" kafka "* ]]; then
+      KAFKA_NODES=3 compose_files "$nn"
+      if check_set "ex$nn-3-brokers" "${FILES[@]}"; then sets=$((sets + 1)); else failed=1; fi
+      unset KAFKA_REPLICATION_FACTOR
+    fi
   done
 
   # The Dockerfiles of the exercises checked (all, when none is named) and of infra/.
