@@ -21,18 +21,18 @@
 # upstream (infra/docker/<name>/Dockerfile says what each stands in for). An
 # engine that can pull uses the real images.
 #
-# Covered so far: the exercises whose images need denoland/deno, redis and
-# apache/kafka (01, 02, 04, 05, 06, 07, 08, 10). DynamoDB Local, versitygw and
-# the Lambda base image have no stand-in yet, so 03 and 09 are not run here.
+# Stand-ins: denoland/deno (and its bin- image), redis, apache/kafka, the
+# Lambda base image public.ecr.aws/lambda/provided:al2023, amazon/dynamodb-local
+# and versity/versitygw. Every exercise is run (01 to 10).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 CACHE=${DRILLS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/de-drills}
 RUN=${DRILLS_RUN:-$ROOT/.services}/docker
 DENO=${DENO:-deno}
-COVERED=(01 02 04 05 06 07 08 10)
+COVERED=(01 02 03 04 05 06 07 08 09 10)
 DEBIAN_SUITE=bookworm
-DEBIAN_PACKAGES=ca-certificates,tini,redis-server,openjdk-17-jre-headless
+DEBIAN_PACKAGES=ca-certificates,tini,redis-server,openjdk-17-jre-headless,curl,wget
 STANDIN_BASE=drills-standin/debian:$DEBIAN_SUITE
 
 say() { printf '%s\n' "$*" >&2; }
@@ -152,29 +152,59 @@ standin() {
   local context
   context=$(mktemp -d)
   cp -r "$ROOT/infra/docker/$dir/." "$context/"
-  if [ "$dir" = deno ]; then
-    cp "$("$DENO" eval --no-config 'console.log(Deno.execPath())')" "$context/deno"
+  # What each stand-in is made of, from the host: binaries and jars the native
+  # services already installed, and the CA bundle the host trusts.
+  case $dir in
+  deno)
+    cp "$(deno_bin)" "$context/deno"
     cp /etc/ssl/certs/ca-certificates.crt "$context/"
-  fi
-  if [ "$dir" = kafka ]; then
+    ;;
+  deno-bin) cp "$(deno_bin)" "$context/deno" ;;
+  kafka)
     local libs
     libs=$("$ROOT/infra/services.sh" kafka-classpath)
     cp -r "${libs%/\*}" "$context/libs"
     cp "$ROOT/infra/kafka/log4j2.properties" "$context/"
-  fi
+    ;;
+  lambda)
+    cp "$("$ROOT/infra/services.sh" bin rie)" "$context/aws-lambda-rie"
+    cp /etc/ssl/certs/ca-certificates.crt "$context/"
+    ;;
+  versitygw) cp "$("$ROOT/infra/services.sh" bin versitygw)" "$context/versitygw" ;;
+  dynamodb)
+    "$ROOT/infra/services.sh" install dynamodb >&2
+    local npm
+    npm=$(sed -n 's/^DYNAMODB_LOCAL_NPM=//p' "$ROOT/infra/services.sh")
+    cp -r "$CACHE/${npm/@/-}" "$context/lib"
+    ;;
+  esac
   say "docker: building a stand-in for $image (infra/docker/$dir)"
   DOCKER_BUILDKIT=0 docker build -q --label "drills.standin=$key" -t "$image" "$context" >/dev/null
   rm -rf "$context"
 }
 
+deno_bin() { "$DENO" eval --no-config 'console.log(Deno.execPath())'; }
+
+# The Lambda base image, with the dated tag exercises 03 and 09 pin in their FROM line.
+lambda_image() {
+  sed -nE 's#^FROM (public\.ecr\.aws/lambda/provided:[^ ]+).*#\1#p' \
+    "$ROOT/exercises/03/Dockerfile" "$ROOT/exercises/09/Dockerfile" | sort -u
+}
+
 standins() {
   standin denoland/deno:2.9.6 deno
+  standin denoland/deno:bin-2.9.6 deno-bin
   standin redis:7.4-alpine redis
   standin apache/kafka:4.1.2 kafka
+  local image
+  for image in $(lambda_image); do standin "$image" lambda; done
+  standin amazon/dynamodb-local:3.3.1 dynamodb
+  standin versity/versitygw:v1.7.0 versitygw
 }
 
 # Host ports the stacks publish, moved off the native services' ports.
-export REDIS_HOST_PORT=16379 API_PORT=13000 USER_API_HOST_PORT=18044 KAFKA_HOST_PORT=29092 HTTP_HOST_PORT=18080
+export REDIS_HOST_PORT=16379 API_PORT=13000 USER_API_HOST_PORT=18044 KAFKA_HOST_PORT=29092 HTTP_HOST_PORT=18080 \
+  S3_HOST_PORT=17070 DYNAMODB_HOST_PORT=18000 FUNCTION_HOST_PORT=19000
 
 test_one() {
   local nn=$1 started=$SECONDS
@@ -186,8 +216,16 @@ test_one() {
   }
   local rc=0
   "$DENO" run -A --frozen "$ROOT/infra/docker/check.ts" "$nn" || rc=$?
+  if [ "$rc" -ne 0 ]; then
+    # What every container printed, kept in the log before down removes them.
+    local id
+    for id in $(docker ps -aq --filter "label=com.docker.compose.project=drills-ex$nn"); do
+      printf '\n--- %s\n' "$(docker inspect -f '{{.Name}}' "$id")" >>"$RUN/ex$nn.log"
+      docker logs "$id" >>"$RUN/ex$nn.log" 2>&1 || true
+    done
+  fi
   "$ROOT/infra/compose.sh" down "$nn" >>"$RUN/ex$nn.log" 2>&1 || true
-  [ "$rc" -eq 0 ] || die "exercise $nn: the check against its containers failed"
+  [ "$rc" -eq 0 ] || die "exercise $nn: the check against its containers failed (containers' output: $RUN/ex$nn.log)"
   say "docker: exercise $nn ok in $((SECONDS - started)) s"
 }
 

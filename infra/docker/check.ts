@@ -34,7 +34,7 @@ async function exitedOk(service: string, timeoutMs = 120_000): Promise<void> {
       container(service),
     )).trim().split(" ");
     if (status === "exited") {
-      if (code !== "0") throw new Error(`${service} exited ${code}:\n${await logs(service)}`);
+      if (code !== "0") throw new Error(`${service} exited ${code}:\n${await allLogs(service)}`);
       return;
     }
     if (Date.now() > deadline) throw new Error(`${service} still ${status} after ${timeoutMs} ms`);
@@ -56,6 +56,17 @@ async function jsonLines(service: string): Promise<Record<string, unknown>[]> {
   return (await logs(service)).split("\n").filter((l) => l.startsWith("{")).map((l) =>
     JSON.parse(l)
   );
+}
+
+/** The repo root, where the samples are. */
+const root = new URL("../..", import.meta.url).pathname.replace(/\/$/, "");
+
+/** An S3 client for the stack's S3 service, on its host port. */
+async function hostS3() {
+  const { s3Client } = await import("../lambda/upload.ts");
+  return s3Client({
+    S3_ENDPOINT: `http://127.0.0.1:${Deno.env.get("S3_HOST_PORT") ?? "7070"}`,
+  });
 }
 
 function expect(ok: boolean, what: string): void {
@@ -109,6 +120,41 @@ const checks: Record<string, () => Promise<void>> = {
       "990 payments processed and 10 dead-lettered",
     );
     expect(processed === 990 && dead === 10, `${processed} processed, ${dead} dead-lettered`);
+  },
+  // A CSV uploaded to S3 from the host goes through the relay to the function,
+  // and its row count lands in DynamoDB.
+  async "03"() {
+    await exitedOk("setup");
+    const { PutObjectCommand } = await import("@aws-sdk/client-s3");
+    const { DynamoDBClient, GetItemCommand } = await import("@aws-sdk/client-dynamodb");
+    const s3 = await hostS3();
+    const key = `docker-check/${crypto.randomUUID()}.csv`;
+    const body = await Deno.readFile(`${root}/exercises/03/samples/orders.csv`);
+    await s3.send(new PutObjectCommand({ Bucket: "csv-uploads", Key: key, Body: body }));
+    const dynamodb = new DynamoDBClient({
+      region: "us-east-1",
+      credentials: { accessKeyId: "test", secretAccessKey: "test" },
+      endpoint: `http://127.0.0.1:${Deno.env.get("DYNAMODB_HOST_PORT") ?? "8000"}`,
+    });
+    let item: Record<string, { S?: string; N?: string }> | undefined;
+    await until(
+      async () => {
+        item = (await dynamodb.send(
+          new GetItemCommand({
+            TableName: "csv-row-counts",
+            Key: { object: { S: `s3://csv-uploads/${key}` } },
+          }),
+        )).Item;
+        return item !== undefined;
+      },
+      60_000,
+      `the count of ${key} in DynamoDB`,
+    );
+    // orders.csv: a header and 5 orders of 5 columns.
+    expect(
+      item?.rows?.N === "5" && item?.columns?.N === "5",
+      `item ${JSON.stringify(item)}\n${await allLogs("function")}`,
+    );
   },
 
   // The one-shot lookup: a miss, then a hit from Redis, then the rest.
@@ -185,6 +231,38 @@ const checks: Record<string, () => Promise<void>> = {
       `${valid} clicks counted`,
     );
     expect(total === valid, `counted ${total}, sent ${valid} valid clicks`);
+  },
+  // Orders uploaded to S3 from the host go through the relay to the function,
+  // and their summary lands in the output bucket, byte for byte what the
+  // plain-TypeScript reference makes of them.
+  async "09"() {
+    await exitedOk("setup");
+    const { GetObjectCommand, PutObjectCommand } = await import("@aws-sdk/client-s3");
+    const { transformOrdersPlain } = await import("../../exercises/09/reference.ts");
+    const s3 = await hostS3();
+    const name = crypto.randomUUID();
+    const body = await Deno.readFile(`${root}/exercises/09/samples/orders.json`);
+    await s3.send(
+      new PutObjectCommand({ Bucket: "orders-raw", Key: `docker-check/${name}.json`, Body: body }),
+    );
+    const outKey = `summaries/docker-check/${name}.ndjson`;
+    let written = "";
+    await until(
+      async () => {
+        const got = await s3.send(
+          new GetObjectCommand({ Bucket: "orders-summaries", Key: outKey }),
+        );
+        written = await got.Body!.transformToString();
+        return true;
+      },
+      90_000,
+      `s3://orders-summaries/${outKey}`,
+    );
+    const expected = new TextDecoder().decode(transformOrdersPlain(body).ndjson);
+    expect(
+      written === expected,
+      `wrote:\n${written}\nexpected:\n${expected}\n${await allLogs("function")}`,
+    );
   },
   // Every enqueued task is done, each by a worker that printed its id.
   async "10"() {
