@@ -92,7 +92,11 @@ export function kafkaClient(brokers: string[], clientId: string): Kafka {
  * Creates the topics that do not exist yet. Producers and consumers both call
  * it, so either can start first; losing the race to create one is fine.
  */
-export async function ensureTopics(admin: Admin, topics: ITopicConfig[]): Promise<void> {
+export function ensureTopics(admin: Admin, topics: ITopicConfig[]): Promise<void> {
+  return whileBrokerRecovers(() => createMissing(admin, topics), "creating the topics");
+}
+
+async function createMissing(admin: Admin, topics: ITopicConfig[]): Promise<void> {
   const existing = new Set(await admin.listTopics());
   const missing = topics.filter((t) => !existing.has(t.topic));
   if (missing.length === 0) return;
@@ -126,12 +130,17 @@ export const PARTITIONER = Partitioners.DefaultPartitioner;
  * were lost; with it, none lost and none twice.
  */
 export function newProducer(kafka: Kafka): Producer {
-  return kafka.producer({
+  const producer = kafka.producer({
     allowAutoTopicCreation: false,
     createPartitioner: PARTITIONER,
     idempotent: true,
     maxInFlightRequests: 1,
   });
+  // Connecting asks a broker for a producer id; the metadata may still name a
+  // broker that died a moment ago, and kafkajs asks it again and again.
+  const connect = producer.connect.bind(producer);
+  producer.connect = () => whileBrokerRecovers(connect, "starting the idempotent producer");
+  return producer;
 }
 
 /**
@@ -158,14 +167,15 @@ export function describeKafkaError(err: unknown, brokers: string[]): string {
  * ```
  */
 export async function maxMessageBytes(admin: Admin, topic: string): Promise<number> {
-  const { resources } = await admin.describeConfigs({
-    resources: [{
-      type: ConfigResourceTypes.TOPIC,
-      name: topic,
-      configNames: ["max.message.bytes"],
-    }],
-    includeSynonyms: false,
-  });
+  const { resources } = await whileBrokerRecovers(() =>
+    admin.describeConfigs({
+      resources: [{
+        type: ConfigResourceTypes.TOPIC,
+        name: topic,
+        configNames: ["max.message.bytes"],
+      }],
+      includeSynonyms: false,
+    }), `reading max.message.bytes of topic '${topic}'`);
   const value = resources[0]?.configEntries.find((e) => e.configName === "max.message.bytes")
     ?.configValue;
   const bytes = Number(value);
@@ -232,7 +242,7 @@ export interface PatientOptions {
   what: string;
   /** Give up after this long; `setting` names where it comes from. */
   timeoutMs: number;
-  /** The env var a user sets to change `timeoutMs`. */
+  /** The env var a user sets to change `timeoutMs` ("" for none). */
   setting: string;
   log?: (line: string) => void;
 }
@@ -260,12 +270,13 @@ export async function sendPatiently<T>(
       if (!isTemporary(err)) throw err;
       if (waited >= timeoutMs) {
         throw new Error(
-          `${what}: gave up after ${Math.round(waited / 1000)} s (${setting}=${timeoutMs}): ` +
+          `${what}: gave up after ${Math.round(waited / 1000)} s` +
+            (setting ? ` (${setting}=${timeoutMs}): ` : ": ") +
             kafkaReason(err),
         );
       }
       log(
-        `${what}: not written yet (${kafkaReason(err)}); trying again for up to ` +
+        `${what}: failed for now (${kafkaReason(err)}); trying again for up to ` +
           `${Math.round((timeoutMs - waited) / 1000)} s more`,
       );
       await new Promise((r) => setTimeout(r, Math.min(500 * attempt, 5000, timeoutMs - waited)));
@@ -322,8 +333,22 @@ export async function sendByPartition(
 
 /** The number of partitions `topic` has now. */
 export async function partitionCount(admin: Admin, topic: string): Promise<number> {
-  const { topics } = await admin.fetchTopicMetadata({ topics: [topic] });
+  const { topics } = await whileBrokerRecovers(
+    () => admin.fetchTopicMetadata({ topics: [topic] }),
+    `reading the partitions of topic '${topic}'`,
+  );
   return topics[0].partitions.length;
+}
+
+/**
+ * Start-up admin calls, once connected (so some broker answers): a broker
+ * killed a moment ago is still in the metadata until the controllers fence it
+ * (`broker.session.timeout.ms`, 9 s), and a call sent to it fails. Such
+ * failures are waited out for up to 30 s, one log line each, instead of
+ * ending the program with "Cannot reach Kafka" while two brokers are up.
+ */
+function whileBrokerRecovers<T>(call: () => Promise<T>, what: string): Promise<T> {
+  return sendPatiently(call, { what: `kafka: ${what}`, timeoutMs: 30_000, setting: "" });
 }
 
 /** `TYPE: message` of a kafkajs error (the cause's, when kafkajs ran out of retries). */
