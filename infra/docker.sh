@@ -105,7 +105,17 @@ stop() {
     ip link delete "$link" 2>/dev/null || true
   done
   if [ -f "$RUN/iptables.before" ]; then
-    iptables-restore <"$RUN/iptables.before" && rm -f "$RUN/iptables.before"
+    # iptables-save prints only the tables that exist, and restoring leaves the
+    # others alone: a table Docker made (on a fresh machine, filter and nat) is
+    # restored as the kernel's empty default, else its chains and FORWARD's
+    # DROP policy would stay.
+    {
+      cat "$RUN/iptables.before"
+      grep -q '^\*filter$' "$RUN/iptables.before" ||
+        printf '*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\nCOMMIT\n'
+      grep -q '^\*nat$' "$RUN/iptables.before" ||
+        printf '*nat\n:PREROUTING ACCEPT [0:0]\n:INPUT ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n:POSTROUTING ACCEPT [0:0]\nCOMMIT\n'
+    } | iptables-restore && rm -f "$RUN/iptables.before"
   fi
   rm -rf "$dir"
 }
