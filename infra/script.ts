@@ -100,8 +100,18 @@ export function startScript(
   env: Record<string, string> = {},
   cwd: string | URL = ROOT,
 ): Script {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", script, ...args],
+  return startCommand(Deno.execPath(), ["run", "-A", script, ...args], env, cwd);
+}
+
+/** Starts any command with extra env vars, its stdout and stderr read as {@linkcode Lines}. */
+export function startCommand(
+  cmd: string,
+  args: string[] = [],
+  env: Record<string, string> = {},
+  cwd: string | URL = ROOT,
+): Script {
+  const child = new Deno.Command(cmd, {
+    args,
     cwd,
     env,
     stdin: "null",

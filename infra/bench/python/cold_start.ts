@@ -23,7 +23,8 @@ import type { Row } from "../measure.ts";
 import { awsConfig, env } from "../../env.ts";
 import { emulatorPath, invokeUrl, startFunction } from "../../lambda/emulator.ts";
 import { ensureBucket } from "../../lambda/upload.ts";
-import { HERE, inTurn, median, python, spawn } from "./peers.ts";
+import { HERE, inTurn, median, python } from "./peers.ts";
+import { startCommand } from "../../script.ts";
 
 const RUNS = 3;
 const say = (line: string) => console.error(line);
@@ -52,7 +53,7 @@ async function coldOurs(event: unknown, vars: Record<string, string>) {
 async function coldPython(event: unknown, vars: Record<string, string>) {
   const started = performance.now();
   const port = freePort();
-  const rie = spawn(await emulatorPath(), [
+  const rie = startCommand(await emulatorPath(), [
     "--runtime-interface-emulator-address",
     `127.0.0.1:${port}`,
     "--runtime-api-address",

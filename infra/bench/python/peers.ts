@@ -7,7 +7,7 @@
  */
 import { Redis } from "ioredis";
 import { env } from "../../env.ts";
-import { Lines, readLines, type Script } from "../../script.ts";
+import { type Script, startCommand } from "../../script.ts";
 
 /** This folder, where the Python peers live (their working directory). */
 export const HERE = new URL(".", import.meta.url).pathname;
@@ -28,45 +28,7 @@ export async function startPython(
   args: string[],
   vars: Record<string, string> = {},
 ): Promise<Script> {
-  return spawn(await python(), args, vars, HERE);
-}
-
-/** Starts any command with its output read line by line. */
-export function spawn(
-  cmd: string,
-  args: string[],
-  vars: Record<string, string> = {},
-  cwd?: string,
-): Script {
-  const child = new Deno.Command(cmd, {
-    args,
-    cwd,
-    env: vars,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const stdout = new Lines();
-  const stderr = new Lines();
-  const pumps = Promise.all([readLines(child.stdout, stdout), readLines(child.stderr, stderr)]);
-  const status = child.status.then(async (s) => {
-    await pumps;
-    return s;
-  });
-  return {
-    child,
-    stdout,
-    stderr,
-    status,
-    async stop(signal: Deno.Signal = "SIGTERM") {
-      try {
-        child.kill(signal);
-      } catch {
-        // Already exited.
-      }
-      return await status;
-    },
-  };
+  return startCommand(await python(), args, vars, HERE);
 }
 
 /** Runs a started script to its end; its stdout lines, or an error with its stderr. */
