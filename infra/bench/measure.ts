@@ -17,6 +17,43 @@ export interface Row {
   higherIsBetter: boolean;
 }
 
+/** How {@linkcode printTable} heads its table and where it keeps the rows. */
+export interface TableOptions {
+  /** Printed with the machine: `<title> on x86_64-…, 2 cores`. */
+  title: string;
+  /** The reference column's heading, and the ratio column's. */
+  reference: string;
+  ratio: string;
+  /** Where the rows go as JSON, under `.bench/`. */
+  file: string;
+}
+
+/** Prints the rows as one aligned table and keeps them in `.bench/<file>`. */
+export async function printTable(rows: Row[], options: TableOptions): Promise<void> {
+  const { title, reference, ratio, file } = options;
+  const fmt = (n: number) => n >= 100 ? Math.round(n).toLocaleString("en") : n.toPrecision(3);
+  const table = [["ex", "metric", "ours", reference, "tool", ratio]];
+  for (const r of rows) {
+    const better = r.higherIsBetter ? "higher is better" : "lower is better";
+    table.push([
+      r.exercise,
+      r.metric,
+      `${fmt(r.ours)} ${r.unit}`,
+      `${fmt(r.reference)} ${r.unit}`,
+      r.referenceTool,
+      `${(r.ours / r.reference).toFixed(3)} (${better})`,
+    ]);
+  }
+  const widths = table[0].map((_, i) => Math.max(...table.map((row) => row[i].length)));
+  console.log(`\n${title} on ${Deno.build.target}, ${navigator.hardwareConcurrency} cores`);
+  for (const row of table) console.log(row.map((cell, i) => cell.padEnd(widths[i])).join("  "));
+  await Deno.mkdir(".bench", { recursive: true });
+  await Deno.writeTextFile(
+    `.bench/${file}`,
+    JSON.stringify({ at: new Date().toISOString(), rows }, null, 2) + "\n",
+  );
+}
+
 /** Prints a row for infra/bench/mod.ts to collect (one JSON object per stdout line). */
 export function report(row: Row): void {
   console.log(JSON.stringify(row));

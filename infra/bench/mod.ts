@@ -10,7 +10,7 @@
  * @module
  */
 import { startScript } from "../script.ts";
-import type { Row } from "./measure.ts";
+import { printTable, type Row } from "./measure.ts";
 import { exercisesWith } from "../exercises.ts";
 
 const exercises = Deno.args.length > 0 ? Deno.args : exercisesWith("bench.ts");
@@ -28,26 +28,10 @@ for (const nn of exercises) {
   }
 }
 
-const fmt = (n: number) => n >= 100 ? Math.round(n).toLocaleString("en") : n.toPrecision(3);
-const table = [["ex", "metric", "ours", "reference", "tool", "ours/ref"]];
-for (const r of rows) {
-  const ratio = r.ours / r.reference;
-  const better = r.higherIsBetter ? "higher is better" : "lower is better";
-  table.push([
-    r.exercise,
-    r.metric,
-    `${fmt(r.ours)} ${r.unit}`,
-    `${fmt(r.reference)} ${r.unit}`,
-    r.referenceTool,
-    `${ratio.toFixed(3)} (${better})`,
-  ]);
-}
-const widths = table[0].map((_, i) => Math.max(...table.map((row) => row[i].length)));
-console.log(`\nbench on ${Deno.build.target}, ${navigator.hardwareConcurrency} cores`);
-for (const row of table) console.log(row.map((cell, i) => cell.padEnd(widths[i])).join("  "));
-await Deno.mkdir(".bench", { recursive: true });
-await Deno.writeTextFile(
-  ".bench/results.json",
-  JSON.stringify({ at: new Date().toISOString(), rows }, null, 2) + "\n",
-);
+await printTable(rows, {
+  title: "bench",
+  reference: "reference",
+  ratio: "ours/ref",
+  file: "results.json",
+});
 Deno.exit(failed ? 1 : 0);

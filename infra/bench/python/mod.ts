@@ -20,7 +20,7 @@
  * ```
  * @module
  */
-import type { Row } from "../measure.ts";
+import { printTable, type Row } from "../measure.ts";
 import { benchFlows, benchTasks } from "./celery.ts";
 import { benchConsumers } from "./consumers.ts";
 import { benchHttp } from "./http.ts";
@@ -57,25 +57,10 @@ for (const name of chosen) {
   }
 }
 
-const fmt = (n: number) => n >= 100 ? Math.round(n).toLocaleString("en") : n.toPrecision(3);
-const table = [["ex", "metric", "ours", "theirs", "tool", "ours/theirs"]];
-for (const r of rows) {
-  const better = r.higherIsBetter ? "higher is better" : "lower is better";
-  table.push([
-    r.exercise,
-    r.metric,
-    `${fmt(r.ours)} ${r.unit}`,
-    `${fmt(r.reference)} ${r.unit}`,
-    r.referenceTool,
-    `${(r.ours / r.reference).toFixed(3)} (${better})`,
-  ]);
-}
-const widths = table[0].map((_, i) => Math.max(...table.map((row) => row[i].length)));
-console.log(`\nbench-python on ${Deno.build.target}, ${navigator.hardwareConcurrency} cores`);
-for (const row of table) console.log(row.map((cell, i) => cell.padEnd(widths[i])).join("  "));
-await Deno.mkdir(".bench", { recursive: true });
-await Deno.writeTextFile(
-  ".bench/python.json",
-  JSON.stringify({ at: new Date().toISOString(), rows }, null, 2) + "\n",
-);
+await printTable(rows, {
+  title: "bench-python",
+  reference: "theirs",
+  ratio: "ours/theirs",
+  file: "python.json",
+});
 Deno.exit(failed ? 1 : 0);
