@@ -308,13 +308,13 @@ export async function waitForIsr(admin: Admin, topic: string, size: number, time
 /**
  * Writes each node's formatted storage (meta.properties, and the controllers'
  * bootstrap checkpoint). Formatting costs a JVM start per node, so the result
- * is kept in ~/.cache/de-drills for this Kafka and this shape of cluster, and
- * copied: the files hold the cluster and node ids, not the ports.
+ * is kept beside the Kafka jars (`infra/services.sh kafka-classpath`, in the
+ * cache, one folder per Kafka version) for this shape of cluster, and copied:
+ * the files hold the cluster and node ids, not the ports.
  */
 async function formatStorage(nodes: Node[], java: string[], classpath: string) {
-  const key = await sha256(`${classpath}|${nodes.map((n) => `${n.role}:${n.id}`).join(",")}`);
-  const cache = `${Deno.env.get("XDG_CACHE_HOME") ?? `${Deno.env.get("HOME")}/.cache`}/de-drills`;
-  const template = `${cache}/kafka-cluster-storage-${key.slice(0, 12)}`;
+  const kafkaDir = classpath.replace(/\/libs\/\*$/, "");
+  const template = `${kafkaDir}/cluster-storage-${nodes.map((n) => n.id).join("-")}`;
   if (!(await exists(`${template}/.complete`))) {
     const tmp = `${template}.tmp-${Deno.pid}`;
     await Deno.mkdir(tmp, { recursive: true });
@@ -343,11 +343,6 @@ async function formatStorage(nodes: Node[], java: string[], classpath: string) {
   }
 }
 
-async function sha256(text: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
-  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
-}
-
 async function exists(path: string): Promise<boolean> {
   try {
     await Deno.stat(path);
@@ -357,7 +352,8 @@ async function exists(path: string): Promise<boolean> {
   }
 }
 
-async function kafkaClasspath(): Promise<string> {
+/** The Kafka jars of `make services` (installed on first use), as a java `-cp`. */
+export async function kafkaClasspath(): Promise<string> {
   const out = await new Deno.Command(`${ROOT}infra/services.sh`, { args: ["kafka-classpath"] })
     .output();
   if (!out.success) throw new Error(new TextDecoder().decode(out.stderr));
@@ -368,7 +364,7 @@ async function run(command: string[]): Promise<string> {
   const out = await new Deno.Command(command[0], { args: command.slice(1) }).output();
   const text = new TextDecoder().decode(out.stdout);
   if (!out.success) {
-    throw new Error(`${command.at(-3)} failed: ${text}${new TextDecoder().decode(out.stderr)}`);
+    throw new Error(`${command.join(" ")} failed: ${text}${new TextDecoder().decode(out.stderr)}`);
   }
   return text.trim().split("\n").at(-1) ?? "";
 }
@@ -383,7 +379,8 @@ async function startedLines(log: string): Promise<number> {
   }
 }
 
-function freePorts(n: number): number[] {
+/** `n` loopback ports free right now (each listened on once, then closed). */
+export function freePorts(n: number): number[] {
   const listeners = Array.from(
     { length: n },
     () => Deno.listen({ hostname: "127.0.0.1", port: 0 }),

@@ -6,17 +6,7 @@
 import assert from "node:assert/strict";
 import { startScript } from "./script.ts";
 import { testKafka, until } from "./testing.ts";
-import { waitForBrokers } from "./kafka_cluster.ts";
-
-function freePorts(n: number): number[] {
-  const listeners = Array.from(
-    { length: n },
-    () => Deno.listen({ hostname: "127.0.0.1", port: 0 }),
-  );
-  const ports = listeners.map((l) => l.addr.port);
-  for (const l of listeners) l.close();
-  return ports;
-}
+import { freePorts, waitForBrokers } from "./kafka_cluster.ts";
 
 const alive = (pid: number) => {
   try {

@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { newProducer, PARTITIONER } from "./kafka.ts";
 import { requireService, testKafka, uniqueName, withTopics } from "./testing.ts";
+import { kafkaClasspath } from "./kafka_cluster.ts";
 
 /** Reads from `topic` with a manual-commit consumer until `count` messages, committing each. */
 async function consumeAndCommit(topic: string, groupId: string, count: number): Promise<string[]> {
@@ -62,10 +63,7 @@ Deno.test("kafkajs produces, joins a group and commits manually on the Kafka 4 b
 
 Deno.test("PARTITIONER puts a key in the partition the Java client picks for it", async () => {
   // The Java producer's own code (kafka-clients, from the jars `make services` installed).
-  const cp = await new Deno.Command(new URL("./services.sh", import.meta.url).pathname, {
-    args: ["kafka-classpath"],
-  }).output();
-  assert.ok(cp.success, new TextDecoder().decode(cp.stderr));
+  const cp = await kafkaClasspath();
   const dir = await Deno.makeTempDir();
   try {
     await Deno.writeTextFile(
@@ -84,7 +82,7 @@ public class Partitions {
     );
     const keys = Array.from({ length: 500 }, (_, i) => `c-${i}-${"₹é𝄞".slice(0, i % 4)}`);
     const java = new Deno.Command("java", {
-      args: ["-cp", new TextDecoder().decode(cp.stdout).trim(), `${dir}/Partitions.java`],
+      args: ["-cp", cp, `${dir}/Partitions.java`],
       stdin: "piped",
       stdout: "piped",
       stderr: "piped",

@@ -7,22 +7,16 @@
  */
 import { check, measure, type Measured } from "./measure.ts";
 import { env } from "../env.ts";
+import { kafkaClasspath } from "../kafka_cluster.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
-
-async function classpath(): Promise<string> {
-  const out = await new Deno.Command(`${ROOT}infra/services.sh`, { args: ["kafka-classpath"] })
-    .output();
-  if (!out.success) throw new Error(new TextDecoder().decode(out.stderr));
-  return new TextDecoder().decode(out.stdout).trim();
-}
 
 async function java(main: string, args: string[]): Promise<Measured> {
   return check(
     await measure("java", [
       "-Xmx512m",
       "-cp",
-      await classpath(),
+      await kafkaClasspath(),
       `-Dlog4j2.configurationFile=${ROOT}infra/kafka/log4j2.properties`,
       `org.apache.kafka.tools.${main}`,
       ...args,
